@@ -1,0 +1,110 @@
+package keepalive
+
+import "time"
+
+// tick runs when a ping falls due. It re-arms the ping timer for the next
+// multiple of the period, then sends a ping unless the previous one is
+// still being sent, or is unanswered and younger than Debounce.
+func (k *Keeper) tick() {
+	k.mu.Lock()
+	now := time.Now()
+	if k.next.IsZero() || now.Before(k.next) {
+		k.mu.Unlock()
+		return // stopped, or re-armed since this callback was started
+	}
+	// Like a time.Ticker, skip the multiples already past when the
+	// callback runs late, so a late callback does not cause a burst.
+	for k.next = k.next.Add(k.period); !k.next.After(now); {
+		k.next = k.next.Add(k.period)
+	}
+	k.pingTimer.Reset(k.next.Sub(now))
+
+	if k.sending {
+		k.mu.Unlock()
+		return // the previous ping is still in Send: it is outstanding
+	}
+	if k.outstanding && now.Sub(k.lastPing) < k.cfg.Debounce {
+		k.mu.Unlock()
+		return // waiting for the pong (SIP.js keepAliveDebounce)
+	}
+	if !k.outstanding && k.cfg.PongTimeout > 0 {
+		// The deadline belongs to the oldest unanswered ping; a later
+		// ping does not move it, or a dead flow pinged more often than
+		// PongTimeout would never be declared failed.
+		k.armPong(now)
+	}
+	k.outstanding = true
+	k.lastPing = now
+	send := k.cfg.Send
+	if send == nil {
+		k.mu.Unlock()
+		return
+	}
+	gen := k.gen
+	k.sending = true
+	k.enter()
+	k.mu.Unlock()
+
+	send(Ping) // the error is the connection owner's to see
+
+	k.mu.Lock()
+	if gen == k.gen {
+		k.sending = false
+	}
+	k.leave()
+	k.mu.Unlock()
+}
+
+// disarmPing stops the ping schedule. k.mu is held.
+func (k *Keeper) disarmPing() {
+	k.next = time.Time{}
+	if k.pingTimer != nil {
+		k.pingTimer.Stop()
+	}
+}
+
+// armPong arms the pong timeout for a ping sent at now. k.mu is held.
+func (k *Keeper) armPong(now time.Time) {
+	d := k.cfg.PongTimeout
+	k.deadline = now.Add(d)
+	if k.pongTimer == nil {
+		k.pongTimer = time.AfterFunc(d, k.pongExpired)
+	} else {
+		k.pongTimer.Reset(d)
+	}
+}
+
+// disarmPong stops the pong timeout. k.mu is held.
+func (k *Keeper) disarmPong() {
+	k.deadline = time.Time{}
+	if k.pongTimer != nil {
+		k.pongTimer.Stop()
+	}
+}
+
+// pongExpired runs when the oldest unanswered ping got no pong within
+// PongTimeout: the flow has failed (RFC 5626 §4.4.1). Pings stop and
+// OnFailure is called. Only a ping arms the pong timer and only Start
+// re-arms the pings, so this happens at most once per run.
+func (k *Keeper) pongExpired() {
+	k.mu.Lock()
+	if k.deadline.IsZero() || time.Now().Before(k.deadline) {
+		k.mu.Unlock()
+		return // answered, stopped, or re-armed since this callback was started
+	}
+	k.deadline = time.Time{}
+	k.disarmPing()
+	f := k.cfg.OnFailure
+	if f == nil {
+		k.mu.Unlock()
+		return
+	}
+	k.enter()
+	k.mu.Unlock()
+
+	f()
+
+	k.mu.Lock()
+	k.leave()
+	k.mu.Unlock()
+}
