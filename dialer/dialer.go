@@ -1,0 +1,137 @@
+// Package dialer is the contract between transport.Base and a WebSocket
+// backend: a Dialer opens one WebSocket connection that speaks the "sip"
+// subprotocol (RFC 7118), and a Conn moves whole messages over it.
+//
+// The contract is deliberately small, in the manner of database/sql/driver.
+// Everything that is the same whatever WebSocket library is used — status,
+// reconnection, failover, keepalives, SIP sanity checks, tracing, serialising
+// writers — lives once, in transport.Base. A backend only dials, reads,
+// writes and closes.
+//
+// # Messages
+//
+// One SIP message travels as one WebSocket message. A backend writes it in
+// one frame, as a text frame when the bytes are valid UTF-8 and as a binary
+// frame otherwise (RFC 7118 §5.2; see [IsText]). It accepts both text and
+// binary messages from the server, reassembles fragmented ones, answers
+// pings with pongs, and refuses a message larger than
+// [Options.MaxMessageSize] by closing with 1009 before it reads the payload.
+//
+// # Errors
+//
+// A backend reports conditions with the values of this package, so the Base
+// cannot tell backends apart: [ErrSubprotocol] when the server did not select
+// "sip", [*HandshakeError] when the server answered the upgrade with an HTTP
+// status other than 101, and [*CloseError] for every way a connection ends
+// (a close frame, a dropped TCP stream as 1006, an oversized message as 1009
+// wrapping [ErrMessageTooLarge]).
+package dialer
+
+import (
+	"context"
+	"crypto/tls"
+	"net/http"
+	"time"
+	"unicode/utf8"
+)
+
+// Subprotocol is the WebSocket subprotocol of SIP (RFC 7118 §4). Every
+// handshake offers it, and a connection whose server did not select it fails
+// with ErrSubprotocol.
+const Subprotocol = "sip"
+
+// DefaultMaxMessageSize is the largest incoming message a Conn accepts when
+// Options.MaxMessageSize is zero: 64 KiB, the largest SIP message Kamailio
+// and Asterisk accept over WebSocket.
+const DefaultMaxMessageSize = 64 << 10
+
+// Options are the per-dial settings the Base hands to a Dialer. The Base
+// fills them from transport.Config; a Dialer must treat them as read-only
+// (in particular it must not modify TLSConfig or Header).
+type Options struct {
+	// TLSConfig is used for wss URIs. The Base passes a clone with
+	// ServerName set to the host of the URI being dialed, so a failover
+	// across hosts verifies each host. Nil means the zero tls.Config
+	// (verification against the system roots).
+	TLSConfig *tls.Config `json:"-"`
+
+	// Header holds extra HTTP headers for the upgrade request (Origin,
+	// Authorization, User-Agent...). Sec-WebSocket-Protocol is always set
+	// to Subprotocol and must not be given here.
+	Header http.Header `json:"-"`
+
+	// HandshakeTimeout bounds TCP connect, TLS and the WebSocket upgrade.
+	// Zero means no limit of its own: the context passed to Dial still
+	// applies (the Base sets it to the connection timeout).
+	HandshakeTimeout time.Duration `json:"-"`
+
+	// MaxMessageSize is the largest incoming message, in bytes. A larger
+	// one closes the connection with 1009 and ReadMessage returns a
+	// *CloseError that wraps ErrMessageTooLarge. Zero means
+	// DefaultMaxMessageSize; negative is an error.
+	MaxMessageSize int64 `json:"maxMessageSize,omitempty"`
+}
+
+// ReadLimit returns MaxMessageSize with its default applied.
+func (o Options) ReadLimit() int64 {
+	if o.MaxMessageSize <= 0 {
+		return DefaultMaxMessageSize
+	}
+	return o.MaxMessageSize
+}
+
+// A Dialer opens WebSocket connections for SIP.
+//
+// Dial must be safe for concurrent use. It must honour ctx for the whole
+// handshake (TCP, TLS and upgrade): when ctx ends, it stops, closes whatever
+// socket it opened, and returns an error that wraps ctx.Err(). It must not
+// retry: retries, failover and their schedule belong to the Base.
+type Dialer interface {
+	// Dial opens one connection to url (ws:// or wss://, already
+	// validated and normalised by the Base) offering Subprotocol. It
+	// fails with ErrSubprotocol when the server does not select it, and
+	// with a *HandshakeError when the server answers with another status.
+	Dial(ctx context.Context, url string, o Options) (Conn, error)
+}
+
+// A Conn is one open WebSocket connection.
+//
+// Concurrency: ReadMessage is called from one goroutine at a time and
+// WriteMessage from one goroutine at a time (the Base serialises writers),
+// but ReadMessage, WriteMessage and Close may run concurrently with each
+// other, and Close may be called any number of times from any goroutine.
+//
+// A Conn must not start goroutines that outlive Close.
+type Conn interface {
+	// ReadMessage returns the payload of the next whole data message,
+	// text or binary, fragmented or not, answering pings and skipping
+	// pongs on the way. The slice is valid only until the next call to
+	// ReadMessage; the Base copies nothing it does not need to.
+	//
+	// When the connection ends, ReadMessage returns an error that
+	// errors.As can turn into a *CloseError: the server's code and reason
+	// for a close frame, 1006 when the stream ended without one, 1009
+	// (wrapping ErrMessageTooLarge) for an oversized message. After Close
+	// it returns an error promptly.
+	ReadMessage() ([]byte, error)
+
+	// WriteMessage writes p as one message: text when p is valid UTF-8,
+	// binary otherwise (see IsText). It returns nil only once the whole
+	// message has been written to the socket. The message should go out
+	// in one frame; a backend may fragment a message larger than its
+	// write buffer (RFC 6455 §5.4), and must say so in its documentation.
+	//
+	// It must not modify p, not even for a moment: client masking
+	// (RFC 6455 §5.3, a fresh random key per frame) happens in another
+	// buffer. It must not retain p after returning, and must not retry.
+	WriteMessage(p []byte) error
+
+	// Close sends a close frame with code and reason (best effort, bounded
+	// in time), closes the socket, and unblocks a pending ReadMessage or
+	// WriteMessage. It is idempotent.
+	Close(code int, reason string) error
+}
+
+// IsText reports whether p goes out as a text frame: SIP is UTF-8, and
+// RFC 7118 §5.2 sends anything else as binary.
+func IsText(p []byte) bool { return utf8.Valid(p) }

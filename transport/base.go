@@ -1,0 +1,144 @@
+package transport
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/sipws/sipws/dialer"
+	"github.com/sipws/sipws/selector"
+)
+
+// Transport is what a SIP stack talks to: one logical SIP-over-WebSocket
+// flow that connects, fails over and recovers by itself. Base implements
+// it; a custom transport may implement it from scratch.
+type Transport interface {
+	// Connect starts the transport and returns nil once it is OPEN, or the
+	// reason it cannot be: ctx's error, or a *ConnectError when a whole
+	// pass over the servers failed (recovery then goes on in the
+	// background until Disconnect).
+	Connect(ctx context.Context) error
+
+	// Disconnect stops the transport: no reconnection follows. It returns
+	// once CLOSED and every goroutine the transport started has ended.
+	Disconnect(ctx context.Context) error
+
+	// Send writes one whole SIP message as one WebSocket message. It
+	// returns nil only once the frame was written; otherwise an error:
+	// ErrNotConnected, ctx's error, or the socket's.
+	Send(ctx context.Context, msg []byte) error
+
+	// Status returns the current status.
+	Status() Status
+
+	// SetEvents replaces the event callbacks (Config.Events at first).
+	SetEvents(e Events)
+}
+
+// Base is the shared transport machine: status, events, reconnection,
+// failover, recovery, keepalives, connection timeouts, SIP sanity checks and
+// tracing, over any dialer.Dialer. Backends embed it.
+//
+// All methods are safe for concurrent use. One goroutine per transport,
+// started by Connect and ended by Disconnect, dials, reads and calls the
+// event callbacks; writes from Send and the keepalive timers are serialised
+// on each connection.
+type Base struct {
+	cfg     Config
+	dialer  dialer.Dialer
+	log     hclog.Logger
+	sel     *selector.Selector
+	status  statusMachine
+	events  atomic.Pointer[Events]
+	current atomic.Pointer[session] // non-nil while a connection is OPEN
+	stats   counters
+
+	mu          sync.Mutex         // guards the fields below
+	running     bool               // a supervisor goroutine owns the connection
+	stop        chan struct{}      // closed by Disconnect: the supervision must end
+	abort       context.CancelFunc // cancels the dial in progress, if any
+	done        chan struct{}      // closed when the supervisor has ended
+	waiter      *waiter            // Connect calls waiting for the next OPEN or failed pass; nil: none
+	closeCode   int
+	closeReason string
+}
+
+// waiter is the outcome Connect calls share: settled once, at the next OPEN
+// (err nil) or the next failed pass over every server.
+type waiter struct {
+	done chan struct{}
+	err  error
+}
+
+func newWaiter() *waiter { return &waiter{done: make(chan struct{})} }
+
+// settle wakes the Connect calls sharing w with err. A nil w has none.
+func (w *waiter) settle(err error) {
+	if w != nil {
+		w.err = err
+		close(w.done)
+	}
+}
+
+// NewBase validates cfg and returns a transport over d, CLOSED until
+// Connect. The error joins one *ConfigError per invalid field.
+func NewBase(cfg Config, d dialer.Dialer) (*Base, error) {
+	cfg, err := cfg.withDefaults()
+	if d == nil {
+		err = errorsJoin(err, &ConfigError{"dialer", errNilDialer})
+	}
+	if err != nil {
+		return nil, err
+	}
+	b := &Base{
+		cfg:    cfg,
+		dialer: d,
+		log:    cfg.Logger.Named("transport"),
+		sel:    selector.New(cfg.Servers),
+	}
+	b.status.report = b.reportStatus
+	ev := cfg.Events
+	b.events.Store(&ev)
+	return b, nil
+}
+
+// Status returns the current status. It never blocks.
+func (b *Base) Status() Status { return b.status.load() }
+
+// SetEvents replaces the event callbacks. It is safe at any time, from any
+// goroutine (a callback included): one atomic swap, and callbacks already
+// running finish with the old set.
+func (b *Base) SetEvents(e Events) { b.events.Store(&e) }
+
+// Server returns the server of the OPEN connection, if any.
+func (b *Base) Server() (selector.Server, bool) {
+	if s := b.current.Load(); s != nil {
+		return s.server, true
+	}
+	return selector.Server{}, false
+}
+
+// Config returns the configuration in force, defaults applied.
+func (b *Base) Config() Config { return b.cfg }
+
+// reportStatus logs a status change and calls StatusChanged. A refused
+// transition and a forced one log a warning: the supervisor makes only
+// allowed moves, so either means a bug.
+func (b *Base) reportStatus(from, to Status, how change) {
+	switch how {
+	case refused:
+		b.log.Warn("status transition refused", "from", from, "to", to)
+		return
+	case forced:
+		b.log.Warn("status transition forced", "from", from, "to", to)
+	default:
+		if b.log.IsDebug() {
+			b.log.Debug("status", "from", from, "to", to)
+		}
+	}
+	if f := b.events.Load().StatusChanged; f != nil {
+		f(from, to)
+	}
+}

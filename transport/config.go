@@ -1,0 +1,235 @@
+package transport
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net/textproto"
+	"time"
+
+	"github.com/cenkalti/backoff/v4"
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/sipws/sipws/dialer"
+	"github.com/sipws/sipws/selector"
+)
+
+// Defaults of SIP.js's WebSocket transport, applied to zero fields.
+const (
+	DefaultConnectionTimeout       = 5 * time.Second
+	DefaultMaxReconnectionAttempts = 3
+	DefaultReconnectionTimeout     = 4 * time.Second
+	DefaultKeepAliveDebounce       = 10 * time.Second
+	DefaultRecoveryMinInterval     = 2 * time.Second
+	DefaultRecoveryMaxInterval     = 30 * time.Second
+)
+
+// Config configures a transport. The zero value of every field means the
+// SIP.js default; only Servers is required. JSON uses SIP.js's names with
+// durations in seconds (fractions allowed), so a SIP.js transport
+// configuration loads unchanged; unknown JSON fields are ignored.
+//
+// A Config is copied by NewBase; changing it afterwards has no effect.
+type Config struct {
+	// Servers is the SIP.js "wsServers" list: ws:// or wss:// URIs with
+	// weights. The highest weight not in error is tried first.
+	Servers selector.Servers
+
+	// ConnectionTimeout bounds one attempt: TCP, TLS and the WebSocket
+	// handshake ("connectionTimeout", default 5 s).
+	ConnectionTimeout time.Duration
+
+	// MaxReconnectionAttempts is the number of retries on one server before
+	// it is marked in error and the next server is tried
+	// ("maxReconnectionAttempts", default 3; negative: no retries).
+	MaxReconnectionAttempts int
+
+	// ReconnectionTimeout is the wait between retries on the same server;
+	// the first retry goes at once ("reconnectionTimeout", default 4 s).
+	ReconnectionTimeout time.Duration
+
+	// KeepAliveInterval is the period of CRLF keepalives; each connection
+	// draws its own period in [0.8, 1.0) x this ("keepAliveInterval",
+	// default 0: off).
+	KeepAliveInterval time.Duration
+
+	// KeepAliveDebounce is the pong-wait window: no new ping while one is
+	// unanswered and younger than this ("keepAliveDebounce", default 10 s).
+	KeepAliveDebounce time.Duration
+
+	// KeepAlivePongTimeout, beyond SIP.js: a ping without a pong for this
+	// long means the flow failed (RFC 5626 §4.4.1); the socket is closed
+	// with 1001 and the transport reconnects ("keepAlivePongTimeout",
+	// default 0: off).
+	KeepAlivePongTimeout time.Duration
+
+	// RecoveryMinInterval and RecoveryMaxInterval clamp the default
+	// recovery schedule ("connectionRecoveryMinInterval" and
+	// "connectionRecoveryMaxInterval" of SIP.js 0.7–0.10; 2 s and 30 s).
+	RecoveryMinInterval time.Duration
+	RecoveryMaxInterval time.Duration
+
+	// NewRecoveryBackOff, when set, replaces the default recovery schedule:
+	// it is called once per Connect and the BackOff it returns gives the
+	// wait before each new pass over the servers. It is a factory because a
+	// BackOff is stateful and not safe to share. backoff.Stop ends recovery.
+	NewRecoveryBackOff func() backoff.BackOff `json:"-"`
+
+	// ViaHost, beyond SIP.js, is the host this UA puts in its Via headers.
+	// When set, responses whose top Via has another host, or any port, are
+	// dropped ("viaHost", default empty: check off).
+	ViaHost string
+
+	// TraceSIP logs every message sent and received at Trace level, with
+	// Authorization and Proxy-Authorization values redacted ("traceSip").
+	TraceSIP bool
+
+	// Dial holds the options handed to the backend on every dial. The JSON
+	// name of Dial.MaxMessageSize is "maxMessageSize" (bytes, default 64 KiB).
+	Dial dialer.Options
+
+	// Logger receives the transport's logs (named "transport",
+	// "keepalive"...). Nil means no logging.
+	Logger hclog.Logger `json:"-"`
+
+	// Events are the initial event callbacks; see Base.SetEvents.
+	Events Events `json:"-"`
+}
+
+// ConfigError names one invalid field.
+type ConfigError struct {
+	Field string // the JSON name, e.g. "connectionTimeout"
+	Err   error
+}
+
+func (e *ConfigError) Error() string { return "transport: config " + e.Field + ": " + e.Err.Error() }
+func (e *ConfigError) Unwrap() error { return e.Err }
+
+// ErrNegative is wrapped by the ConfigError of a negative duration or size.
+var ErrNegative = errors.New("must not be negative")
+
+// jsonConfig mirrors Config with SIP.js's JSON names and seconds.
+type jsonConfig struct {
+	Servers                 selector.Servers `json:"wsServers"`
+	ConnectionTimeout       *float64         `json:"connectionTimeout"`
+	MaxReconnectionAttempts *int             `json:"maxReconnectionAttempts"`
+	ReconnectionTimeout     *float64         `json:"reconnectionTimeout"`
+	KeepAliveInterval       *float64         `json:"keepAliveInterval"`
+	KeepAliveDebounce       *float64         `json:"keepAliveDebounce"`
+	KeepAlivePongTimeout    *float64         `json:"keepAlivePongTimeout"`
+	RecoveryMinInterval     *float64         `json:"connectionRecoveryMinInterval"`
+	RecoveryMaxInterval     *float64         `json:"connectionRecoveryMaxInterval"`
+	ViaHost                 *string          `json:"viaHost"`
+	TraceSIP                *bool            `json:"traceSip"`
+	MaxMessageSize          *int64           `json:"maxMessageSize"`
+}
+
+// UnmarshalJSON reads a SIP.js transport configuration. Fields absent from
+// the JSON keep their current values; a JSON duration is in seconds. Every
+// invalid field is reported, joined in one error.
+func (c *Config) UnmarshalJSON(b []byte) error {
+	var j jsonConfig
+	if err := json.Unmarshal(b, &j); err != nil {
+		return fmt.Errorf("transport: config: %w", err)
+	}
+	var errs []error
+	seconds := func(name string, v *float64, dst *time.Duration) {
+		if v == nil {
+			return
+		}
+		if math.IsNaN(*v) || math.IsInf(*v, 0) || *v > math.MaxInt64/float64(time.Second) {
+			errs = append(errs, &ConfigError{name, fmt.Errorf("%v seconds is out of range", *v)})
+			return
+		}
+		*dst = time.Duration(*v * float64(time.Second))
+	}
+	if j.Servers != nil {
+		c.Servers = j.Servers
+	}
+	seconds("connectionTimeout", j.ConnectionTimeout, &c.ConnectionTimeout)
+	if j.MaxReconnectionAttempts != nil {
+		c.MaxReconnectionAttempts = *j.MaxReconnectionAttempts
+	}
+	seconds("reconnectionTimeout", j.ReconnectionTimeout, &c.ReconnectionTimeout)
+	seconds("keepAliveInterval", j.KeepAliveInterval, &c.KeepAliveInterval)
+	seconds("keepAliveDebounce", j.KeepAliveDebounce, &c.KeepAliveDebounce)
+	seconds("keepAlivePongTimeout", j.KeepAlivePongTimeout, &c.KeepAlivePongTimeout)
+	seconds("connectionRecoveryMinInterval", j.RecoveryMinInterval, &c.RecoveryMinInterval)
+	seconds("connectionRecoveryMaxInterval", j.RecoveryMaxInterval, &c.RecoveryMaxInterval)
+	if j.ViaHost != nil {
+		c.ViaHost = *j.ViaHost
+	}
+	if j.TraceSIP != nil {
+		c.TraceSIP = *j.TraceSIP
+	}
+	if j.MaxMessageSize != nil {
+		c.Dial.MaxMessageSize = *j.MaxMessageSize
+	}
+	return errors.Join(errs...)
+}
+
+// withDefaults validates c and returns a copy with every zero field set to
+// its default. The error joins one *ConfigError per invalid field.
+func (c Config) withDefaults() (Config, error) {
+	var errs []error
+	bad := func(field string, err error) { errs = append(errs, &ConfigError{field, err}) }
+
+	servers, err := c.Servers.Normalize()
+	if err != nil {
+		bad("wsServers", err)
+	}
+	c.Servers = servers
+
+	durations := []struct {
+		name string
+		v    *time.Duration
+		def  time.Duration
+	}{
+		{"connectionTimeout", &c.ConnectionTimeout, DefaultConnectionTimeout},
+		{"reconnectionTimeout", &c.ReconnectionTimeout, DefaultReconnectionTimeout},
+		{"keepAliveInterval", &c.KeepAliveInterval, 0},
+		{"keepAliveDebounce", &c.KeepAliveDebounce, DefaultKeepAliveDebounce},
+		{"keepAlivePongTimeout", &c.KeepAlivePongTimeout, 0},
+		{"connectionRecoveryMinInterval", &c.RecoveryMinInterval, DefaultRecoveryMinInterval},
+		{"connectionRecoveryMaxInterval", &c.RecoveryMaxInterval, DefaultRecoveryMaxInterval},
+		{"dial.handshakeTimeout", &c.Dial.HandshakeTimeout, 0},
+	}
+	for _, d := range durations {
+		switch {
+		case *d.v < 0:
+			bad(d.name, fmt.Errorf("%v %w", *d.v, ErrNegative))
+		case *d.v == 0:
+			*d.v = d.def
+		}
+	}
+	if c.RecoveryMinInterval > c.RecoveryMaxInterval && c.RecoveryMinInterval > 0 && c.RecoveryMaxInterval > 0 {
+		bad("connectionRecoveryMinInterval", fmt.Errorf("%v is above connectionRecoveryMaxInterval %v",
+			c.RecoveryMinInterval, c.RecoveryMaxInterval))
+	}
+	switch {
+	case c.MaxReconnectionAttempts == 0:
+		c.MaxReconnectionAttempts = DefaultMaxReconnectionAttempts
+	case c.MaxReconnectionAttempts < 0:
+		c.MaxReconnectionAttempts = -1 // no retries: fail over after the first failure
+	}
+	if c.Dial.MaxMessageSize < 0 {
+		bad("maxMessageSize", fmt.Errorf("%d %w", c.Dial.MaxMessageSize, ErrNegative))
+	}
+	if c.Dial.MaxMessageSize == 0 {
+		c.Dial.MaxMessageSize = dialer.DefaultMaxMessageSize
+	}
+	for name := range c.Dial.Header {
+		if textproto.CanonicalMIMEHeaderKey(name) == "Sec-Websocket-Protocol" {
+			bad("dial.header", errors.New("Sec-WebSocket-Protocol is always \"sip\" and must not be set"))
+		}
+	}
+	if c.Logger == nil {
+		c.Logger = hclog.NewNullLogger()
+	}
+	if c.NewRecoveryBackOff == nil {
+		lo, hi := c.RecoveryMinInterval, c.RecoveryMaxInterval
+		c.NewRecoveryBackOff = func() backoff.BackOff { return NewRecoveryBackOff(lo, hi) }
+	}
+	return c, errors.Join(errs...)
+}

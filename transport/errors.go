@@ -1,0 +1,63 @@
+package transport
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/sipws/sipws/selector"
+)
+
+// ErrNotConnected is returned by Send when the transport is not OPEN. SIP
+// transactions retransmit, so the transport does not queue.
+var ErrNotConnected = errors.New("transport: not connected")
+
+// ErrDisconnected is returned by a Connect that was still waiting when
+// Disconnect was called.
+var ErrDisconnected = errors.New("transport: disconnected")
+
+// ErrPongTimeout is the cause reported in Disconnected when a keepalive ping
+// got no pong within KeepAlivePongTimeout (RFC 5626 §4.4.1: the flow failed).
+var ErrPongTimeout = errors.New("transport: keepalive pong timeout")
+
+// ServerError is the last error seen on one server before it was marked in
+// error. TransportError receives it, and ConnectError holds one per server.
+type ServerError struct {
+	Server selector.Server
+	Err    error
+}
+
+func (e *ServerError) Error() string {
+	return "transport: " + e.Server.URI + ": " + e.Err.Error()
+}
+
+func (e *ServerError) Unwrap() error { return e.Err }
+
+// ConnectError is returned by Connect when a whole pass over every server
+// failed. Recovery goes on in the background until Disconnect.
+type ConnectError struct {
+	Servers []*ServerError // one per server, in the order they were tried
+}
+
+func (e *ConnectError) Error() string {
+	var b strings.Builder
+	b.WriteString("transport: no server available")
+	for i, s := range e.Servers {
+		if i == 0 {
+			b.WriteString(": ")
+		} else {
+			b.WriteString("; ")
+		}
+		b.WriteString(s.Server.URI + ": " + s.Err.Error())
+	}
+	return b.String()
+}
+
+// Unwrap returns every server's cause, so errors.Is and errors.As look into
+// each of them.
+func (e *ConnectError) Unwrap() []error {
+	errs := make([]error, len(e.Servers))
+	for i, s := range e.Servers {
+		errs[i] = s
+	}
+	return errs
+}

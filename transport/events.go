@@ -1,0 +1,42 @@
+package transport
+
+import (
+	"github.com/sipws/sipws/selector"
+	"github.com/sipws/sipws/sipmsg"
+)
+
+// Events are the callbacks a transport reports to, in the manner of
+// net/http/httptrace.ClientTrace: every field is optional.
+//
+// Callbacks are called in order and never concurrently with each other: all
+// of them run on the transport's single connection goroutine. A slow
+// callback therefore delays reading. A callback may call Send and Status; it
+// must not wait for Connect or Disconnect (they wait for this goroutine), so
+// call those from a new goroutine.
+type Events struct {
+	// Connected is called once the connection to s is OPEN.
+	Connected func(s selector.Server)
+
+	// Disconnected is called when the connection to s ends: err is nil
+	// after Disconnect, otherwise the cause (a *dialer.CloseError,
+	// ErrPongTimeout...).
+	Disconnected func(s selector.Server, err error)
+
+	// Message is called for each received SIP message that passed the
+	// sanity checks, in arrival order, exactly once. m and the bytes it
+	// points into are valid only during the call: copy what you keep.
+	Message func(m *sipmsg.Message)
+
+	// MessageDropped is called for each received message that is not
+	// delivered: unparseable, or failing a sanity check (reason wraps
+	// sipmsg.ErrMalformed or is a *SanityError). raw is valid only during
+	// the call. Requests answered with 400 or 416 are reported here too.
+	MessageDropped func(raw []byte, reason error)
+
+	// TransportError is called when a server is marked in error after its
+	// reconnection attempts; err is a *ServerError.
+	TransportError func(err error)
+
+	// StatusChanged is called on every status transition, in order.
+	StatusChanged func(from, to Status)
+}

@@ -1,0 +1,100 @@
+package transport
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"sync"
+
+	"github.com/sipws/sipws/sipmsg"
+)
+
+// SanityError is the reason MessageDropped gives for a message that parsed
+// but failed a transport sanity check (SPEC.md "Receiving").
+type SanityError struct {
+	Problem sipmsg.Problem
+	Status  int // the status answered to a request (400, 416), or 0
+}
+
+func (e *SanityError) Error() string {
+	if e.Status != 0 {
+		return fmt.Sprintf("transport: sanity check failed: %v (answered %d)", e.Problem, e.Status)
+	}
+	return "transport: sanity check failed: " + e.Problem.String()
+}
+
+// messages recycles parsed-message views: a sipmsg.Message is a few KiB of
+// fixed arrays, too much to hold per idle connection, and free to reuse.
+var messages = sync.Pool{New: func() any { return new(sipmsg.Message) }}
+
+// readLoop reads until the connection ends and returns why.
+func (s *session) readLoop() error {
+	for {
+		p, err := s.conn.ReadMessage()
+		if err != nil {
+			return err
+		}
+		s.received(p)
+	}
+}
+
+// received handles one incoming WebSocket message: keepalive traffic is
+// consumed, SIP is parsed, checked, answered when it must be, and delivered.
+func (s *session) received(p []byte) {
+	b := s.b
+	if s.keeper.Received(p) {
+		b.stats.keepalivesIn.Add(1)
+		return
+	}
+	if len(p) == 0 {
+		return // an empty message carries nothing; not worth a report
+	}
+	b.stats.messagesIn.Add(1)
+	b.stats.bytesIn.Add(uint64(len(p)))
+	if b.cfg.TraceSIP && b.log.IsTrace() {
+		b.trace("received", s.server.URI, p)
+	}
+
+	m := messages.Get().(*sipmsg.Message)
+	defer messages.Put(m)
+	if err := m.Parse(p); err != nil {
+		s.drop(p, err)
+		return
+	}
+	if problem := sipmsg.Check(m, b.cfg.ViaHost); problem != sipmsg.OK {
+		code, reason := problem.Status()
+		if code != 0 && m.IsRequest() {
+			s.answer = sipmsg.AppendResponse(s.answer[:0], m, code, reason, newTag())
+			if err := s.write(context.Background(), s.answer); err != nil && b.log.IsDebug() {
+				b.log.Debug("automatic answer not sent", "status", code, "error", err)
+			}
+		} else {
+			code = 0
+		}
+		s.drop(p, &SanityError{Problem: problem, Status: code})
+		return
+	}
+	if f := b.events.Load().Message; f != nil {
+		f(m)
+	}
+}
+
+// drop reports a message that is not delivered.
+func (s *session) drop(p []byte, reason error) {
+	b := s.b
+	b.stats.dropped.Add(1)
+	if b.log.IsDebug() {
+		b.log.Debug("message dropped", "server", s.server.URI, "size", len(p), "reason", reason)
+	}
+	if f := b.events.Load().MessageDropped; f != nil {
+		f(p, reason)
+	}
+}
+
+// newTag returns a random To tag for an automatic answer.
+func newTag() string {
+	var b [5]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}

@@ -1,0 +1,236 @@
+package transport
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net/url"
+	"time"
+
+	"github.com/cenkalti/backoff/v4"
+
+	"github.com/sipws/sipws/dialer"
+	"github.com/sipws/sipws/selector"
+)
+
+// ErrConnectionTimeout is wrapped by the error of an attempt that did not
+// finish its TCP, TLS and WebSocket handshakes within ConnectionTimeout.
+var ErrConnectionTimeout = errors.New("transport: connection timeout")
+
+// run is the state of one supervision, from Connect to Disconnect: which
+// server is in use, how many retries on it have failed, the servers marked
+// in error in this pass, and the recovery schedule.
+//
+// A transport has exactly one goroutine, but not always the same one: the
+// goroutine that dials hands run to a new goroutine at each OPEN and ends.
+// Dialing (TCP, TLS, the HTTP upgrade) grows a goroutine's stack to 8 KiB
+// or more, and the stack of a goroutine parked in a read shrinks only while
+// it uses under a quarter of it; a fresh goroutine that only reads keeps
+// the stack of an idle connection at what reading needs. With thousands
+// of idle transports in one process, that is most of their memory.
+type run struct {
+	stop     chan struct{} // closed by Disconnect
+	done     chan struct{} // closed when the supervision has ended
+	recovery backoff.BackOff
+	failed   []*ServerError  // servers marked in error in this pass
+	server   selector.Server // the server in use
+	retries  int             // failed retries on server in a row; -1: pick a server
+	cause    error           // why the last attempt, or connection, on server failed
+}
+
+// supervise drives r: it picks servers, dials, retries, fails over and
+// waits for recovery, until a connection is OPEN, which it hands to a new
+// goroutine (see run), or until Disconnect. Every status change and event
+// callback happens on the goroutine that owns r, hence in order.
+func (b *Base) supervise(r *run) {
+	if r.recovery == nil {
+		r.recovery = b.cfg.NewRecoveryBackOff()
+	}
+	maxRetries := max(b.cfg.MaxReconnectionAttempts, 0)
+	for {
+		if r.stopped() {
+			b.finish(r, ErrDisconnected)
+			return
+		}
+		switch {
+		case r.retries < 0:
+			srv, ok := b.sel.Next()
+			if !ok {
+				if !b.recover(r) {
+					return
+				}
+				continue
+			}
+			r.server, r.retries = srv, 0
+		case r.retries >= maxRetries:
+			b.failover(r)
+			continue
+		default:
+			// The first retry goes at once, each next one after
+			// ReconnectionTimeout (SPEC.md "Connecting", 3).
+			if r.retries > 0 && !sleep(r.stop, b.cfg.ReconnectionTimeout) {
+				continue
+			}
+			r.retries++
+			b.stats.reconnects.Add(1)
+			b.log.Info("reconnecting", "server", r.server.URI, "attempt", r.retries, "of", maxRetries, "after", r.cause)
+		}
+		conn, err := b.dial(r, r.server)
+		if err != nil {
+			r.cause = err
+			continue
+		}
+		r.retries = 0 // a successful open resets the count
+		r.recovery.Reset()
+		s := b.open(r, r.server, conn)
+		go b.serve(r, s)
+		return
+	}
+}
+
+// serve reads one OPEN connection until it ends, then goes on supervising
+// on the same goroutine.
+func (b *Base) serve(r *run, s *session) {
+	r.cause = b.closeSession(r, s, s.readLoop())
+	b.supervise(r)
+}
+
+// failover marks the server in use in error, after its retries failed,
+// and reports it; the next server is picked at once, with a fresh count.
+func (b *Base) failover(r *run) {
+	b.sel.MarkError(r.server)
+	b.stats.failovers.Add(1)
+	se := &ServerError{Server: r.server, Err: r.cause}
+	r.failed = append(r.failed, se)
+	r.retries = -1
+	b.log.Warn("server marked in error", "server", r.server.URI, "error", r.cause)
+	if f := b.events.Load().TransportError; f != nil {
+		f(se)
+	}
+}
+
+// recover ends a pass in which every server failed: the marks are reset,
+// waiting Connect calls get the failures, and recovery waits before the
+// next pass. It reports false when the supervision has ended instead
+// (Disconnect, or a BackOff that says Stop).
+func (b *Base) recover(r *run) bool {
+	b.sel.Reset()
+	failed := &ConnectError{Servers: r.failed}
+	r.failed = nil
+	b.settle(failed)
+	wait := r.recovery.NextBackOff()
+	if wait == backoff.Stop {
+		b.log.Warn("recovery stopped by its back-off; Connect starts again")
+		b.mu.Lock()
+		if b.done == r.done {
+			b.running = false
+		}
+		b.mu.Unlock()
+		b.finish(r, failed) // repeats the failures for late Connect calls
+		return false
+	}
+	b.stats.recoveries.Add(1)
+	b.log.Info("no server available, recovering", "in", wait)
+	if !sleep(r.stop, wait) {
+		b.finish(r, ErrDisconnected)
+		return false
+	}
+	return true
+}
+
+// finish ends the supervision: Connect calls still waiting get err, and
+// Disconnect, waiting on r.done, returns.
+func (b *Base) finish(r *run, err error) {
+	b.mu.Lock()
+	if b.done == r.done && !b.running {
+		b.done = nil
+	}
+	b.mu.Unlock()
+	b.settle(err)
+	close(r.done)
+}
+
+// dial makes one connection attempt, bounded by ConnectionTimeout. Its
+// context is not derived from anything long-lived: a child context would
+// leave its parent a map of children for the transport's lifetime.
+// Disconnect aborts it through b.abort instead.
+func (b *Base) dial(r *run, srv selector.Server) (dialer.Conn, error) {
+	b.status.transition(StatusConnecting)
+	b.stats.dials.Add(1)
+	ctx, cancel := context.WithTimeout(context.Background(), b.cfg.ConnectionTimeout)
+	b.mu.Lock()
+	b.abort = cancel
+	b.mu.Unlock()
+	if r.stopped() {
+		cancel() // Disconnect came before b.abort was set
+	}
+	conn, err := b.dialer.Dial(ctx, srv.URI, b.dialOptions(srv))
+	b.mu.Lock()
+	b.abort = nil
+	b.mu.Unlock()
+	timedOut := errors.Is(ctx.Err(), context.DeadlineExceeded)
+	cancel()
+	if err == nil && r.stopped() {
+		// Disconnect raced a handshake that had just finished.
+		conn.Close(dialer.CloseNormalClosure, "")
+		err = ErrDisconnected
+	}
+	if err != nil {
+		if timedOut && !r.stopped() {
+			err = fmt.Errorf("%w (%v): %w", ErrConnectionTimeout, b.cfg.ConnectionTimeout, err)
+		}
+		b.log.Debug("connection attempt failed", "server", srv.URI, "error", err)
+		b.status.transition(StatusClosed)
+		return nil, err
+	}
+	return conn, nil
+}
+
+// dialOptions returns the options for one dial: the TLS config is cloned and
+// given the server's host name, so a failover across hosts verifies each
+// host and the user's config is never modified.
+func (b *Base) dialOptions(srv selector.Server) dialer.Options {
+	o := b.cfg.Dial
+	if u, err := url.Parse(srv.URI); err == nil && u.Scheme == "wss" {
+		if o.TLSConfig != nil {
+			o.TLSConfig = o.TLSConfig.Clone()
+		} else {
+			o.TLSConfig = new(tls.Config)
+		}
+		if o.TLSConfig.ServerName == "" {
+			o.TLSConfig.ServerName = srv.Host()
+		}
+	}
+	return o
+}
+
+// stopped reports whether Disconnect has ended the supervision.
+func (r *run) stopped() bool {
+	select {
+	case <-r.stop:
+		return true
+	default:
+		return false
+	}
+}
+
+// sleep waits for d or until stop is closed; it reports whether d elapsed.
+func sleep(stop <-chan struct{}, d time.Duration) bool {
+	if d <= 0 {
+		select {
+		case <-stop:
+			return false
+		default:
+			return true
+		}
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-stop:
+		return false
+	}
+}
