@@ -1,0 +1,201 @@
+package sipserver
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"net"
+	"slices"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gobwas/ws"
+
+	"github.com/sipws/sipws/dialer"
+)
+
+// writeTimeout bounds every write, so a client that stops reading cannot
+// block a test (or the read loop answering it) for ever.
+const writeTimeout = 5 * time.Second
+
+// closeWait bounds how long a connection waits for the client's close
+// frame after sending its own.
+const closeWait = time.Second
+
+// errCloseSent is returned by CloseWith when a close frame was already sent.
+var errCloseSent = errors.New("sipserver: close frame already sent")
+
+// A Frame is one frame received from the client, as it came on the wire
+// except that Payload is unmasked.
+type Frame struct {
+	Op      ws.OpCode
+	Fin     bool
+	Rsv     byte    // the three RSV bits; non-zero fails the connection with 1002
+	Masked  bool    // RFC 6455 §5.3: every client frame must be masked...
+	Key     [4]byte // ...with a fresh, unpredictable key
+	Payload []byte
+}
+
+// A Conn is one accepted WebSocket connection. All its methods are safe for
+// concurrent use; writes are serialised, each one bounded in time.
+type Conn struct {
+	s   *Server
+	id  int
+	raw net.Conn // the TCP connection: Drop cuts it under TLS
+	nc  net.Conn // raw, or the TLS connection over it
+	req Request
+
+	wmu       sync.Mutex // serialises writes
+	closeSent bool       // guarded by wmu
+
+	done chan struct{} // closed once the connection is gone
+
+	// guarded by s.mu
+	frames      []Frame
+	received    [][]byte
+	pongs       [][]byte
+	closeCode   int
+	closeReason string
+	closeOK     bool
+}
+
+// ID returns the connection's number: its upgrade attempt's rank, from 1.
+func (c *Conn) ID() int { return c.id }
+
+// Request returns the upgrade request that opened the connection.
+func (c *Conn) Request() Request {
+	return Request{URI: c.req.URI, Header: c.req.Header.Clone()}
+}
+
+// Send writes p as one unfragmented message: a text frame when p is valid
+// UTF-8, a binary one otherwise (RFC 7118 §5.2).
+func (c *Conn) Send(p []byte) error {
+	op := ws.OpText
+	if !utf8.Valid(p) {
+		op = ws.OpBinary
+	}
+	return c.SendFrame(op, true, p)
+}
+
+// SendFrame writes one unmasked frame exactly as given, valid or not: a
+// fragment, a continuation, a ping, a control frame over 125 bytes, a
+// reserved opcode. It is how a test checks that a client reassembles
+// fragments, answers pings between them, and fails on protocol errors.
+// A close frame sent this way counts as the server's close frame.
+func (c *Conn) SendFrame(op ws.OpCode, fin bool, p []byte) error {
+	var b bytes.Buffer
+	b.Grow(ws.MaxHeaderSize + len(p))
+	ws.WriteHeader(&b, ws.Header{Fin: fin, OpCode: op, Length: int64(len(p))})
+	b.Write(p)
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if op == ws.OpClose {
+		c.closeSent = true
+	}
+	return c.writeLocked(b.Bytes())
+}
+
+// SendHeader writes only the header of a frame announcing length payload
+// bytes; SendRaw may follow with some or all of them. It is the case for a
+// client that must refuse an oversized message as soon as its header
+// arrives, before reading the payload, and (with SendRaw and Drop) for a
+// stream cut in the middle of a frame.
+func (c *Conn) SendHeader(op ws.OpCode, fin bool, length int64) error {
+	var b bytes.Buffer
+	ws.WriteHeader(&b, ws.Header{Fin: fin, OpCode: op, Length: length})
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	return c.writeLocked(b.Bytes())
+}
+
+// SendRaw writes b on the socket as it is, e.g. half a frame before a
+// Drop: the case for a stream cut in the middle of a message.
+func (c *Conn) SendRaw(b []byte) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	return c.writeLocked(b)
+}
+
+// Ping sends a WebSocket ping; the client's pongs are in Pongs.
+func (c *Conn) Ping(payload []byte) error { return c.SendFrame(ws.OpPing, true, payload) }
+
+// Pongs returns a copy of the payloads of the pongs received so far.
+func (c *Conn) Pongs() [][]byte {
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	return cloneAll(c.pongs)
+}
+
+// Drop cuts the TCP connection without a close frame (nor a TLS alert):
+// the client must report an abnormal closure, 1006.
+func (c *Conn) Drop() { c.raw.Close() }
+
+// CloseWith starts the closing handshake: it sends a close frame with code
+// and reason (no payload at all for 1005, CloseNoStatus), then the
+// connection ends when the client echoes it, or after a short wait. It
+// returns once the frame is written; Done tells when the connection is
+// gone. It fails if a close frame was already sent.
+func (c *Conn) CloseWith(code int, reason string) error {
+	var p []byte
+	if code != dialer.CloseNoStatus {
+		p = binary.BigEndian.AppendUint16(nil, uint16(code))
+		p = append(p, reason...)
+	}
+	var b bytes.Buffer
+	ws.WriteHeader(&b, ws.Header{Fin: true, OpCode: ws.OpClose, Length: int64(len(p))})
+	b.Write(p)
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.closeSent {
+		return errCloseSent
+	}
+	c.closeSent = true
+	if err := c.writeLocked(b.Bytes()); err != nil {
+		return err
+	}
+	// Wake the read loop in time even if the client never answers.
+	c.nc.SetReadDeadline(time.Now().Add(closeWait))
+	c.s.logf("conn %d: close %d %q sent", c.id, code, reason)
+	return nil
+}
+
+// CloseReceived returns the code and reason of the client's close frame;
+// ok is false until one arrived. The code is 1005 for a close frame without
+// payload.
+func (c *Conn) CloseReceived() (code int, reason string, ok bool) {
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	return c.closeCode, c.closeReason, c.closeOK
+}
+
+// Received returns a copy of the data messages received on this
+// connection, reassembled, in order.
+func (c *Conn) Received() [][]byte {
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	return cloneAll(c.received)
+}
+
+// Frames returns a copy of every frame received on this connection, in
+// order, control frames included.
+func (c *Conn) Frames() []Frame {
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	out := slices.Clone(c.frames)
+	for i := range out {
+		out[i].Payload = slices.Clone(out[i].Payload)
+	}
+	return out
+}
+
+// Done returns a channel closed once the connection is gone and its
+// goroutine has ended.
+func (c *Conn) Done() <-chan struct{} { return c.done }
+
+// writeLocked writes b with a deadline; c.wmu must be held.
+func (c *Conn) writeLocked(b []byte) error {
+	c.nc.SetWriteDeadline(time.Now().Add(writeTimeout))
+	_, err := c.nc.Write(b)
+	return err
+}

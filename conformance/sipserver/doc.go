@@ -1,0 +1,46 @@
+// Package sipserver is a scriptable loopback SIP-over-WebSocket server
+// (RFC 7118) for tests: the integration tests, the conformance suite and
+// the demo command run their clients against it.
+//
+// # Model
+//
+// [Start] listens on 127.0.0.1 on a free port, for ws or, with
+// [Options.TLS], for wss with a self-signed certificate made at start
+// ([Server.RootCAs] and [Server.ClientTLSConfig] let a client trust it).
+// Each accepted TCP connection is one upgrade attempt. What the server does
+// with it is the current [HandshakeMode]: accept (selecting the "sip"
+// subprotocol when offered), refuse with an HTTP status, stall, accept
+// without a subprotocol, or close the TCP connection at once.
+//
+// An accepted connection is a [*Conn]. One goroutine per connection reads
+// frames, unmasks them and records each as a [Frame], reassembles
+// fragmented messages, answers WebSocket pings, echoes a close frame and
+// hangs up, and answers whole messages: "\r\n\r\n" (a CRLF keepalive ping,
+// RFC 5626 §4.4.1) with "\r\n", and every SIP request except ACK with a
+// stateless 200 OK. Both answers can be switched off to script a silent
+// server.
+//
+// The WebSocket side is written on the low-level API of gobwas/ws (header,
+// mask, frame) rather than a convenience layer, so that a test can send
+// anything at frame level: fragments, interleaved control frames, bad
+// opcodes, a header announcing more than a client accepts, frames cut
+// half-way ([Conn.SendFrame], [Conn.SendHeader], [Conn.SendRaw]).
+//
+// # Recording and waiting
+//
+// Everything the server sees is recorded: upgrade requests ([Server.Requests]),
+// data messages ([Server.Received], [Conn.Received]), frames ([Conn.Frames],
+// with their mask keys so a suite can check that clients mask with fresh
+// keys), pongs, the client's close frame, and the TCP connections still
+// open ([Server.OpenTCP]; a stalled handshake notices the client hanging up,
+// so a suite can check that a client closes the sockets it gives up on).
+// Tests never sleep: they wait for a condition with [Server.Wait] and its
+// shorthands, which wake on every recorded event and end with the context.
+//
+// # Concurrency and lifetime
+//
+// Every method of Server and Conn is safe for concurrent use. Behaviour
+// knobs (SetHandshake, SetAnswerPings, ...) may change at any time and
+// apply to the next handshake or frame. [Server.Close] ends every goroutine
+// the server started, stalled handshakes included, before it returns.
+package sipserver

@@ -1,0 +1,208 @@
+package sipserver
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"io"
+	"math/rand/v2"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/gobwas/ws"
+
+	"github.com/sipws/sipws/dialer"
+)
+
+var crlfPing = []byte("\r\n\r\n")
+
+// readLoop reads frames until the connection ends. It is the connection's
+// only reader; it writes pongs, close echoes and answers through the same
+// serialised writes as the Send methods.
+func (c *Conn) readLoop() {
+	defer c.end()
+	br := bufio.NewReader(c.nc)
+	limit := c.s.opts.ReadLimit
+	var msg []byte // the data message being reassembled
+	inMsg := false
+	for {
+		h, err := ws.ReadHeader(br)
+		if err != nil {
+			c.s.logf("conn %d: read: %v", c.id, err)
+			return
+		}
+		data := !h.OpCode.IsControl()
+		switch {
+		case h.Length < 0:
+			c.fail(dialer.CloseProtocolError, "bad frame length")
+			return
+		case !data && (h.Length > 125 || !h.Fin):
+			// RFC 6455 §5.5: control frames are short and never fragmented.
+			c.fail(dialer.CloseProtocolError, "bad control frame")
+			if _, err := io.CopyN(io.Discard, br, h.Length); err != nil {
+				return
+			}
+			continue
+		case data && h.Length > limit-int64(len(msg)):
+			// Refuse before reading: the case for a client sending more
+			// than the server takes.
+			c.fail(dialer.CloseMessageTooBig, "message too big")
+			if _, err := io.CopyN(io.Discard, br, h.Length); err != nil {
+				return
+			}
+			inMsg, msg = false, nil
+			continue
+		}
+		payload := make([]byte, h.Length)
+		if _, err := io.ReadFull(br, payload); err != nil {
+			c.s.logf("conn %d: read: %v", c.id, err)
+			return
+		}
+		if h.Masked {
+			ws.Cipher(payload, h.Mask, 0)
+		}
+		c.record(Frame{Op: h.OpCode, Fin: h.Fin, Rsv: h.Rsv, Masked: h.Masked, Key: h.Mask, Payload: payload})
+		// An unmasked client frame is recorded and tolerated: the suite
+		// checks Frame.Masked and says why, which a bare close would not.
+		if h.Rsv != 0 {
+			c.fail(dialer.CloseProtocolError, "RSV bits set without an extension")
+			continue
+		}
+		switch h.OpCode {
+		case ws.OpClose:
+			c.closed(payload)
+			return
+		case ws.OpPing:
+			c.reply(ws.OpPong, payload)
+		case ws.OpPong:
+			c.s.mu.Lock()
+			c.pongs = append(c.pongs, payload)
+			c.s.notify()
+			c.s.mu.Unlock()
+		case ws.OpText, ws.OpBinary:
+			if inMsg {
+				c.fail(dialer.CloseProtocolError, "data frame inside a fragmented message")
+				continue
+			}
+			inMsg, msg = true, payload
+			if h.Fin {
+				c.deliver(msg)
+				inMsg, msg = false, nil
+			}
+		case ws.OpContinuation:
+			if !inMsg {
+				c.fail(dialer.CloseProtocolError, "continuation without a message")
+				continue
+			}
+			msg = append(msg, payload...)
+			if h.Fin {
+				c.deliver(msg)
+				inMsg, msg = false, nil
+			}
+		default:
+			c.fail(dialer.CloseProtocolError, "reserved opcode "+strconv.Itoa(int(h.OpCode)))
+		}
+	}
+}
+
+// end closes the socket and forgets the connection.
+func (c *Conn) end() {
+	c.raw.Close()
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	if i := indexOf(c.s.conns, c); i >= 0 {
+		c.s.conns = append(c.s.conns[:i], c.s.conns[i+1:]...)
+	}
+	close(c.done)
+	c.s.notify()
+	c.s.logf("conn %d: gone", c.id)
+}
+
+func indexOf(conns []*Conn, c *Conn) int {
+	for i, x := range conns {
+		if x == c {
+			return i
+		}
+	}
+	return -1
+}
+
+func (c *Conn) record(f Frame) {
+	c.s.mu.Lock()
+	c.frames = append(c.frames, f)
+	c.s.notify()
+	c.s.mu.Unlock()
+}
+
+// fail starts the closing handshake after a client error; the read loop
+// goes on until the client's close frame or the close wait.
+func (c *Conn) fail(code int, reason string) {
+	c.s.logf("conn %d: failing: %s", c.id, reason)
+	if err := c.CloseWith(code, reason); err != nil && !errors.Is(err, errCloseSent) {
+		c.s.logf("conn %d: close: %v", c.id, err)
+	}
+}
+
+// closed handles the client's close frame: record it and echo its code
+// unless the server sent its own close first (RFC 6455 §5.5.1).
+func (c *Conn) closed(payload []byte) {
+	code, reason, valid := dialer.CloseNoStatus, "", true
+	switch {
+	case len(payload) == 1:
+		valid = false
+	case len(payload) >= 2:
+		code = int(binary.BigEndian.Uint16(payload))
+		reason = string(payload[2:])
+		valid = utf8.ValidString(reason)
+	}
+	c.s.mu.Lock()
+	c.closeCode, c.closeReason, c.closeOK = code, reason, true
+	c.s.notify()
+	c.s.mu.Unlock()
+	c.s.logf("conn %d: close %d %q received", c.id, code, reason)
+	switch {
+	case !valid:
+		c.CloseWith(dialer.CloseProtocolError, "bad close payload")
+	case code == dialer.CloseNoStatus:
+		c.CloseWith(dialer.CloseNoStatus, "")
+	default:
+		c.CloseWith(code, "")
+	}
+}
+
+// reply writes a frame unless the server already sent its close frame,
+// after which only the client's close may follow.
+func (c *Conn) reply(op ws.OpCode, p []byte) {
+	c.wmu.Lock()
+	closing := c.closeSent
+	c.wmu.Unlock()
+	if closing {
+		return
+	}
+	if err := c.SendFrame(op, true, p); err != nil {
+		c.s.logf("conn %d: write: %v", c.id, err)
+	}
+}
+
+// deliver records a whole data message and answers it.
+func (c *Conn) deliver(msg []byte) {
+	s := c.s
+	s.mu.Lock()
+	c.received = append(c.received, msg)
+	s.received = append(s.received, msg)
+	answerPings, answerSIP := s.answerPings, s.answerSIP
+	s.notify()
+	s.mu.Unlock()
+	switch {
+	case bytes.Equal(msg, crlfPing):
+		if answerPings {
+			c.reply(ws.OpText, crlfPing[:2])
+		}
+	case answerSIP:
+		tag := strconv.FormatUint(rand.Uint64(), 36)
+		if resp, ok := appendAnswer(nil, msg, tag); ok {
+			c.reply(ws.OpText, resp)
+		}
+	}
+}
