@@ -1,0 +1,142 @@
+package wsgobwas
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+
+	"github.com/gobwas/ws"
+	"github.com/sipws/sipws/dialer"
+)
+
+// DefaultReadBufferSize is the read buffer of a connection when
+// Dialer.ReadBufferSize is zero.
+const DefaultReadBufferSize = 4096
+
+// minReadBufferSize keeps every control frame's payload (at most 125
+// bytes) inside the read buffer, where it is read in place.
+const minReadBufferSize = 256
+
+// protocols is what every handshake offers; gobwas only reads it.
+var protocols = []string{dialer.Subprotocol}
+
+// Dialer opens SIP-over-WebSocket connections with gobwas/ws. The zero
+// value is ready to use.
+//
+// A Dialer is safe for concurrent use by multiple goroutines, provided its
+// fields are not changed while a Dial is in progress.
+type Dialer struct {
+	// ReadBufferSize is the size of each connection's read buffer, the
+	// one buffer a connection keeps while idle. A message that arrives
+	// in one frame no larger than this is returned without a copy.
+	// Zero means DefaultReadBufferSize (4096); values below 256 are
+	// raised to 256 so that any control frame fits.
+	ReadBufferSize int
+
+	// NetDial, if not nil, opens the TCP connection instead of a zero
+	// net.Dialer. TLS for wss runs over the connection it returns. It is
+	// called from the goroutine of each Dial, so concurrent Dials call it
+	// concurrently; it must honour ctx.
+	NetDial func(ctx context.Context, network, addr string) (net.Conn, error)
+}
+
+// Dial implements dialer.Dialer: it connects to url (ws or wss), upgrades
+// offering "sip", and returns the connection once the server has selected
+// it.
+//
+// ctx, shortened by o.HandshakeTimeout when that is set, bounds TCP, TLS and
+// the upgrade; when it ends Dial closes the socket and returns an error
+// that wraps ctx.Err() (context.DeadlineExceeded for HandshakeTimeout). A
+// server that does not select "sip" gives an error wrapping
+// dialer.ErrSubprotocol, and one that answers with another HTTP status a
+// *dialer.HandshakeError. o.Header must not set the headers the handshake
+// itself writes (Upgrade, Connection, Sec-WebSocket-*); a Host in it
+// replaces the URL's host in the request. o.TLSConfig and o.Header are only
+// read. Dial does not retry.
+//
+// Dial is safe for concurrent use. The connection it returns is safe for
+// the concurrent use that dialer.Conn describes, and starts no goroutine.
+func (d *Dialer) Dial(ctx context.Context, url string, o dialer.Options) (dialer.Conn, error) {
+	if o.MaxMessageSize < 0 {
+		return nil, fmt.Errorf("wsgobwas: negative MaxMessageSize %d", o.MaxMessageSize)
+	}
+	header, host, err := requestHeader(o.Header)
+	if err != nil {
+		return nil, err
+	}
+	if o.HandshakeTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, o.HandshakeTimeout)
+		defer cancel()
+	}
+	size := d.readBufferSize()
+	var refused *dialer.HandshakeError
+	wd := ws.Dialer{
+		ReadBufferSize: size,
+		Protocols:      protocols,
+		Header:         header,
+		Host:           host,
+		NetDial:        d.NetDial,
+		TLSConfig:      o.TLSConfig, // gobwas clones it before setting ServerName
+		OnStatusError: func(status int, reason []byte, resp io.Reader) {
+			refused = handshakeError(status, reason, resp)
+		},
+	}
+	nc, br, hs, err := wd.Dial(ctx, url)
+	if err != nil {
+		// gobwas has closed the socket and pooled its reader; both are
+		// released again here in case a future version does not.
+		if br != nil {
+			ws.PutReader(br)
+		}
+		if nc != nil {
+			nc.Close()
+		}
+		return nil, dialError(ctx, err, refused)
+	}
+	if hs.Protocol != dialer.Subprotocol {
+		if br != nil {
+			ws.PutReader(br)
+		}
+		nc.Close()
+		return nil, fmt.Errorf("wsgobwas: %w", dialer.ErrSubprotocol)
+	}
+	if br != nil {
+		// The server's first frames came in with the handshake answer
+		// and sit in gobwas's reader: it becomes the connection's.
+		return newConn(nc, br, true, o.ReadLimit()), nil
+	}
+	return newConn(nc, getReader(nc, size), false, o.ReadLimit()), nil
+}
+
+func (d *Dialer) readBufferSize() int {
+	switch n := d.ReadBufferSize; {
+	case n == 0:
+		return DefaultReadBufferSize
+	case n < minReadBufferSize:
+		return minReadBufferSize
+	default:
+		return n
+	}
+}
+
+// dialError returns the error of a failed handshake in the terms of package
+// dialer.
+func dialError(ctx context.Context, err error, refused *dialer.HandshakeError) error {
+	var status ws.StatusError
+	switch {
+	case refused != nil:
+		return refused
+	case errors.As(err, &status):
+		return &dialer.HandshakeError{StatusCode: int(status)}
+	case errors.Is(err, ws.ErrHandshakeBadSubProtocol):
+		return fmt.Errorf("wsgobwas: %w: %w", dialer.ErrSubprotocol, err)
+	}
+	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
+		// The socket error that ctx's end caused says less than ctx.
+		return fmt.Errorf("wsgobwas: %w: %w", cerr, err)
+	}
+	return fmt.Errorf("wsgobwas: %w", err)
+}
