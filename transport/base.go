@@ -15,7 +15,8 @@ import (
 // flow that connects, fails over and recovers by itself. Base implements
 // it; a custom transport may implement it from scratch.
 type Transport interface {
-	// Connect starts the transport and returns nil once it is OPEN, or the
+	// Connect starts the transport and returns nil once it is OPEN (and
+	// Events.Connected has returned), or the
 	// reason it cannot be: ctx's error, or a *ConnectError when a whole
 	// pass over the servers failed (recovery then goes on in the
 	// background until Disconnect).

@@ -14,6 +14,7 @@ import (
 
 	"github.com/sipws/sipws/dialer"
 	"github.com/sipws/sipws/internal/memws"
+	"github.com/sipws/sipws/selector"
 	"github.com/sipws/sipws/sipmsg"
 )
 
@@ -225,4 +226,32 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(p)
+}
+
+// TestConnectReturnsAfterConnected: a SIP stack that sets up in Connected
+// finds it done when Connect returns.
+func TestConnectReturnsAfterConnected(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ss := servers(t, "ws://a")
+		s := newSetup(t, Config{Servers: ss})
+		s.net.Listen(ss[0].URI, sipServer(false, nil))
+		release := make(chan struct{})
+		var connected bool
+		s.b.SetEvents(Events{Connected: func(selector.Server) {
+			<-release // a slow callback
+			connected = true
+		}})
+		returned := make(chan error)
+		go func() { returned <- s.b.Connect(context.Background()) }()
+		synctest.Wait()
+		select {
+		case err := <-returned:
+			t.Fatalf("Connect returned (%v) while Connected was still running", err)
+		default:
+		}
+		close(release)
+		if err := <-returned; err != nil || !connected {
+			t.Fatalf("Connect = %v, connected = %v", err, connected)
+		}
+	})
 }

@@ -52,8 +52,9 @@ func (b *Base) newSession(srv selector.Server, conn dialer.Conn) *session {
 	return s
 }
 
-// open makes the new connection to srv the OPEN one: it settles the
-// waiting Connect calls, reports Connected and starts the keepalives.
+// open makes the new connection to srv the OPEN one: it reports OPEN and
+// Connected, starts the keepalives, and then wakes the waiting Connect
+// calls.
 // Disconnect closes the socket of b.current; one that came before the
 // connection was stored there is seen here, and the socket closed.
 func (b *Base) open(r *run, srv selector.Server, conn dialer.Conn) *session {
@@ -77,7 +78,6 @@ func (b *Base) open(r *run, srv selector.Server, conn dialer.Conn) *session {
 	} else {
 		b.reportStatus(StatusConnecting, StatusOpen, changed)
 	}
-	w.settle(nil)
 
 	b.stats.connects.Add(1)
 	b.log.Info("connected", "server", srv.URI)
@@ -85,6 +85,9 @@ func (b *Base) open(r *run, srv selector.Server, conn dialer.Conn) *session {
 		f(srv)
 	}
 	s.keeper.Start()
+	// The Connect calls waiting for this OPEN return after Connected has
+	// been delivered, so a SIP stack sees the event before Connect returns.
+	w.settle(nil)
 	return s
 }
 
