@@ -43,11 +43,15 @@ func (b *Base) Send(ctx context.Context, msg []byte) error {
 // write takes the connection's write lock and writes p in one frame.
 func (s *session) write(ctx context.Context, p []byte) error {
 	select {
-	case s.sem <- struct{}{}:
-	case <-s.closing:
-		return ErrNotConnected
-	case <-ctx.Done():
-		return ctx.Err()
+	case s.sem <- struct{}{}: // uncontended: no select machinery
+	default:
+		select {
+		case s.sem <- struct{}{}:
+		case <-s.closing:
+			return ErrNotConnected
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
 	if s.closed.Load() {
 		<-s.sem

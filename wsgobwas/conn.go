@@ -331,15 +331,19 @@ func (c *conn) writeControl(op ws.OpCode, p []byte) error {
 // when the connection starts closing first.
 func (c *conn) lockWrite() bool {
 	select {
-	case c.wsem <- struct{}{}:
-		if c.closing.Load() {
-			<-c.wsem
+	case c.wsem <- struct{}{}: // uncontended: no select machinery
+	default:
+		select {
+		case c.wsem <- struct{}{}:
+		case <-c.done:
 			return false
 		}
-		return true
-	case <-c.done:
+	}
+	if c.closing.Load() {
+		<-c.wsem
 		return false
 	}
+	return true
 }
 
 func (c *conn) unlockWrite() { <-c.wsem }

@@ -37,8 +37,8 @@ func parse(r io.Reader) (results, []string, []string, error) {
 	for sc.Scan() {
 		text := sc.Text()
 		if k, v, ok := strings.Cut(text, ": "); ok && (k == "goos" || k == "goarch" || k == "cpu") {
-			if !slices.Contains(header, text) {
-				header = append(header, k+" "+v)
+			if h := k + " " + v; !slices.Contains(header, h) {
+				header = append(header, h)
 			}
 			continue
 		}
