@@ -29,9 +29,6 @@ package dialer
 
 import (
 	"context"
-	"crypto/tls"
-	"net/http"
-	"time"
 	"unicode/utf8"
 )
 
@@ -44,41 +41,6 @@ const Subprotocol = "sip"
 // Options.MaxMessageSize is zero: 64 KiB, the largest SIP message Kamailio
 // and Asterisk accept over WebSocket.
 const DefaultMaxMessageSize = 64 << 10
-
-// Options are the per-dial settings the Base hands to a Dialer. The Base
-// fills them from transport.Config; a Dialer must treat them as read-only
-// (in particular it must not modify TLSConfig or Header).
-type Options struct {
-	// TLSConfig is used for wss URIs. The Base passes a clone with
-	// ServerName set to the host of the URI being dialed, so a failover
-	// across hosts verifies each host. Nil means the zero tls.Config
-	// (verification against the system roots).
-	TLSConfig *tls.Config `json:"-"`
-
-	// Header holds extra HTTP headers for the upgrade request (Origin,
-	// Authorization, User-Agent...). Sec-WebSocket-Protocol is always set
-	// to Subprotocol and must not be given here.
-	Header http.Header `json:"-"`
-
-	// HandshakeTimeout bounds TCP connect, TLS and the WebSocket upgrade.
-	// Zero means no limit of its own: the context passed to Dial still
-	// applies (the Base sets it to the connection timeout).
-	HandshakeTimeout time.Duration `json:"-"`
-
-	// MaxMessageSize is the largest incoming message, in bytes. A larger
-	// one closes the connection with 1009 and ReadMessage returns a
-	// *CloseError that wraps ErrMessageTooLarge. Zero means
-	// DefaultMaxMessageSize; negative is an error.
-	MaxMessageSize int64 `json:"maxMessageSize,omitempty"`
-}
-
-// ReadLimit returns MaxMessageSize with its default applied.
-func (o Options) ReadLimit() int64 {
-	if o.MaxMessageSize <= 0 {
-		return DefaultMaxMessageSize
-	}
-	return o.MaxMessageSize
-}
 
 // A Dialer opens WebSocket connections for SIP.
 //

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -78,5 +79,33 @@ func TestOptions(t *testing.T) {
 	}
 	if !IsText([]byte("OPTIONS sip:a SIP/2.0\r\n")) || IsText([]byte{0xff, 0xfe}) {
 		t.Error("IsText does not follow UTF-8 validity")
+	}
+}
+
+func TestOptionsCheck(t *testing.T) {
+	bad := []struct {
+		name string
+		o    Options
+	}{
+		{"Sec-WebSocket-Protocol", Options{Header: http.Header{"Sec-Websocket-Protocol": {"sip"}}}},
+		{"sec-websocket-protocol in lower case", Options{Header: http.Header{"sec-websocket-protocol": {"chat"}}}},
+		{"Upgrade", Options{Header: http.Header{"Upgrade": {"h2c"}}}},
+		{"Connection", Options{Header: http.Header{"Connection": {"close"}}}},
+		{"Sec-WebSocket-Key", Options{Header: http.Header{"Sec-WebSocket-Key": {"x"}}}},
+		{"Sec-WebSocket-Version", Options{Header: http.Header{"Sec-WebSocket-Version": {"8"}}}},
+		{"Sec-WebSocket-Extensions", Options{Header: http.Header{"Sec-WebSocket-Extensions": {"permessage-deflate"}}}},
+		{"header name with a space", Options{Header: http.Header{"X Bad": {"1"}}}},
+		{"header name with CRLF", Options{Header: http.Header{"X-A\r\nX-B": {"1"}}}},
+		{"empty header name", Options{Header: http.Header{"": {"1"}}}},
+		{"negative MaxMessageSize", Options{MaxMessageSize: -1}},
+	}
+	for _, tt := range bad {
+		if err := tt.o.Check(); !errors.Is(err, ErrOptions) {
+			t.Errorf("%s: Check = %v, want an error wrapping ErrOptions", tt.name, err)
+		}
+	}
+	good := Options{Header: http.Header{"Origin": {"https://a"}, "Host": {"b"}, "x-lower": {"1"}}, MaxMessageSize: 1}
+	if err := good.Check(); err != nil {
+		t.Errorf("Check(%+v) = %v, want nil", good, err)
 	}
 }

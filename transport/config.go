@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"net/textproto"
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
@@ -215,14 +214,11 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.Dial.MaxMessageSize < 0 {
 		bad("maxMessageSize", fmt.Errorf("%d %w", c.Dial.MaxMessageSize, ErrNegative))
+	} else if err := c.Dial.Check(); err != nil {
+		bad("dial.header", err) // a header the handshake cannot send
 	}
 	if c.Dial.MaxMessageSize == 0 {
 		c.Dial.MaxMessageSize = dialer.DefaultMaxMessageSize
-	}
-	for name := range c.Dial.Header {
-		if textproto.CanonicalMIMEHeaderKey(name) == "Sec-Websocket-Protocol" {
-			bad("dial.header", errors.New("Sec-WebSocket-Protocol is always \"sip\" and must not be set"))
-		}
 	}
 	if c.Logger == nil {
 		c.Logger = hclog.NewNullLogger()

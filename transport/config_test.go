@@ -3,11 +3,14 @@ package transport
 import (
 	"encoding/json"
 	"errors"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/sipws/sipws/dialer"
 	"github.com/sipws/sipws/internal/memws"
+	"github.com/sipws/sipws/selector"
 )
 
 // TestConfigSIPjsJSON: a SIP.js transport configuration loads unchanged,
@@ -90,6 +93,10 @@ func TestConfigErrors(t *testing.T) {
 			json:   `{"wsServers": "ws://a", "connectionTimeout": -1, "reconnectionTimeout": -2, "keepAliveInterval": -3}`,
 			fields: []string{"connectionTimeout", "reconnectionTimeout", "keepAliveInterval"}},
 		{name: "negative max message size", json: `{"wsServers": "ws://a", "maxMessageSize": -1}`, fields: []string{"maxMessageSize"}},
+		{name: "reserved upgrade header", cfg: Config{Servers: selector.Servers{{URI: "ws://a"}},
+			Dial: dialer.Options{Header: http.Header{"Sec-WebSocket-Protocol": {"chat"}}}}, fields: []string{"dial.header"}},
+		{name: "header name that is not a token", cfg: Config{Servers: selector.Servers{{URI: "ws://a"}},
+			Dial: dialer.Options{Header: http.Header{"X-A\r\nX-B": {"1"}}}}, fields: []string{"dial.header"}},
 		{name: "recovery min above max", json: `{"wsServers": "ws://a", "connectionRecoveryMinInterval": 40, "connectionRecoveryMaxInterval": 30}`,
 			fields: []string{"connectionRecoveryMinInterval"}},
 	} {

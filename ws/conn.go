@@ -15,7 +15,7 @@ import (
 
 // firstBuf is the room a message starts with; the buffer doubles from there
 // as bytes arrive, so it never grows ahead of them by more than that.
-const firstBuf = 1 << minBufShift
+const firstBuf = 4096
 
 // errClosed is the error of a read or write on a connection that Close (or
 // the end of the stream) has closed.

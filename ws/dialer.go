@@ -72,13 +72,10 @@ type Dialer struct {
 // replaces the URL's host in the request. o.TLSConfig and o.Header are only
 // read. Dial does not retry, and uses no proxy.
 func (d *Dialer) Dial(ctx context.Context, url string, o dialer.Options) (dialer.Conn, error) {
-	if o.MaxMessageSize < 0 {
-		return nil, fmt.Errorf("ws: negative MaxMessageSize %d", o.MaxMessageSize)
+	if err := o.Check(); err != nil {
+		return nil, fmt.Errorf("ws: %w", err)
 	}
-	header, err := requestHeader(o.Header)
-	if err != nil {
-		return nil, err
-	}
+	header := requestHeader(o.Header)
 	if o.HandshakeTimeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, o.HandshakeTimeout)

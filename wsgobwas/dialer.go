@@ -59,13 +59,10 @@ type Dialer struct {
 // Dial is safe for concurrent use. The connection it returns is safe for
 // the concurrent use that dialer.Conn describes, and starts no goroutine.
 func (d *Dialer) Dial(ctx context.Context, url string, o dialer.Options) (dialer.Conn, error) {
-	if o.MaxMessageSize < 0 {
-		return nil, fmt.Errorf("wsgobwas: negative MaxMessageSize %d", o.MaxMessageSize)
+	if err := o.Check(); err != nil {
+		return nil, fmt.Errorf("wsgobwas: %w", err)
 	}
-	header, host, err := requestHeader(o.Header)
-	if err != nil {
-		return nil, err
-	}
+	header, host := requestHeader(o.Header)
 	if o.HandshakeTimeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, o.HandshakeTimeout)

@@ -3,58 +3,16 @@ package wsgobwas
 import (
 	"bufio"
 	"io"
-	"math/bits"
 	"sync"
+
+	"github.com/sipws/sipws/internal/bufpool"
 )
 
-// Buffers are pooled by size class, a power of two from 256 B to 1 MiB.
-// The pools hold pointers to slices: a slice put in a sync.Pool would be
-// boxed into an interface, which allocates on every Put.
-const (
-	minBufShift = 8
-	maxBufShift = 20
-)
+// bufs pools write buffers and reassembly buffers, from 256 B up.
+var bufs = bufpool.New(256)
 
-var bufPools [maxBufShift - minBufShift + 1]sync.Pool
-
-// bufClass returns the index of the smallest class that holds n bytes, or
-// -1 when n is above the largest class.
-func bufClass(n int) int {
-	if n <= 1<<minBufShift {
-		return 0
-	}
-	s := bits.Len(uint(n - 1))
-	if s > maxBufShift {
-		return -1
-	}
-	return s - minBufShift
-}
-
-// getBuf returns a buffer of length n whose capacity is its size class.
-// Above the largest class it allocates one of exactly n bytes, which putBuf
-// then drops.
-func getBuf(n int) *[]byte {
-	i := bufClass(n)
-	if i < 0 {
-		b := make([]byte, n)
-		return &b
-	}
-	if bp, _ := bufPools[i].Get().(*[]byte); bp != nil {
-		*bp = (*bp)[:n]
-		return bp
-	}
-	b := make([]byte, n, 1<<(i+minBufShift))
-	return &b
-}
-
-// putBuf returns a buffer from getBuf to its pool. The caller must not use
-// it afterwards.
-func putBuf(bp *[]byte) {
-	c := cap(*bp)
-	if i := bufClass(c); i >= 0 && c == 1<<(i+minBufShift) {
-		bufPools[i].Put(bp)
-	}
-}
+func getBuf(n int) *[]byte { return bufs.Get(n) }
+func putBuf(bp *[]byte)    { bufs.Put(bp) }
 
 // readers pools connection read buffers by size (map[int]*sync.Pool): a
 // process that reconnects often reuses them instead of leaving 4 KiB to the

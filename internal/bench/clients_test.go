@@ -83,19 +83,23 @@ func (t *tcpClient) recv(n int) error {
 	return nil
 }
 
-func (t *tcpClient) pingPong(n int) error {
+func (t *tcpClient) pingPong(n int) error { return roundTrips(t, n) }
+
+func (t *tcpClient) close() { t.c.Close() }
+
+// roundTrips is pingPong for the plain clients, which send and read on the
+// caller's goroutine.
+func roundTrips(c client, n int) error {
 	for range n {
-		if err := t.send(request); err != nil {
+		if err := c.send(request); err != nil {
 			return err
 		}
-		if err := t.recv(1); err != nil {
+		if err := c.recv(1); err != nil {
 			return err
 		}
 	}
 	return nil
 }
-
-func (t *tcpClient) close() { t.c.Close() }
 
 // grow returns b resized to n bytes, reallocated only when too small: the
 // plain clients hold no buffer until their first message, as an idle
@@ -157,17 +161,7 @@ func (g *gorillaClient) recv(n int) error {
 	return nil
 }
 
-func (g *gorillaClient) pingPong(n int) error {
-	for range n {
-		if err := g.send(request); err != nil {
-			return err
-		}
-		if err := g.recv(1); err != nil {
-			return err
-		}
-	}
-	return nil
-}
+func (g *gorillaClient) pingPong(n int) error { return roundTrips(g, n) }
 
 func (g *gorillaClient) close() { g.c.Close() }
 
@@ -226,17 +220,7 @@ func (g *gobwasClient) recv(n int) error {
 	return nil
 }
 
-func (g *gobwasClient) pingPong(n int) error {
-	for range n {
-		if err := g.send(request); err != nil {
-			return err
-		}
-		if err := g.recv(1); err != nil {
-			return err
-		}
-	}
-	return nil
-}
+func (g *gobwasClient) pingPong(n int) error { return roundTrips(g, n) }
 
 func (g *gobwasClient) close() { g.c.Close() }
 
