@@ -9,12 +9,13 @@ import (
 	"github.com/gobwas/ws"
 	"github.com/sipws/sipws/dialer"
 	"github.com/sipws/sipws/internal/race"
+	"github.com/sipws/sipws/internal/wstest"
 )
 
 // drainServer reads and discards everything a client sends, without
 // allocating, so that allocation counts are the client's.
-func drainServer(t testing.TB) *rawServer {
-	return serveUpgraded(t, func(c net.Conn) {
+func drainServer(t testing.TB) *wstest.Server {
+	return wstest.ServeSIP(t, func(c net.Conn) {
 		c.SetDeadline(time.Time{})
 		buf := make([]byte, 64<<10)
 		for {
@@ -27,10 +28,10 @@ func drainServer(t testing.TB) *rawServer {
 
 // floodServer sends msg as a text frame, again and again, without
 // allocating, until the client goes away.
-func floodServer(t testing.TB, msg []byte) *rawServer {
+func floodServer(t testing.TB, msg []byte) *wstest.Server {
 	one := ws.MustCompileFrame(ws.NewTextFrame(msg))
 	batch := bytes.Repeat(one, max(1, 32<<10/len(one)))
-	return serveUpgraded(t, func(c net.Conn) {
+	return wstest.ServeSIP(t, func(c net.Conn) {
 		c.SetDeadline(time.Time{})
 		for {
 			if _, err := c.Write(batch); err != nil {
@@ -68,7 +69,7 @@ func TestAllocsPerMessage(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			msg := sipRequest(tt.size)
 			var op func(c *conn) error
-			var srv *rawServer
+			var srv *wstest.Server
 			if tt.write {
 				srv = drainServer(t)
 				op = func(c *conn) error { return c.WriteMessage(msg) }
@@ -82,7 +83,7 @@ func TestAllocsPerMessage(t *testing.T) {
 					return err
 				}
 			}
-			c := dialTo(t, &tt.d, srv.url, dialer.Options{})
+			c := dialTo(t, &tt.d, srv.URL(), dialer.Options{})
 			for range 10 { // warm the pools
 				if err := op(c); err != nil {
 					t.Fatal(err)
@@ -111,7 +112,7 @@ func TestAllocsPerMessage(t *testing.T) {
 }
 
 func BenchmarkWriteMessage(b *testing.B) {
-	c := dialTo(b, &Dialer{}, drainServer(b).url, dialer.Options{})
+	c := dialTo(b, &Dialer{}, drainServer(b).URL(), dialer.Options{})
 	msg := sipRequest(700)
 	b.SetBytes(int64(len(msg)))
 	b.ReportAllocs()
@@ -124,7 +125,7 @@ func BenchmarkWriteMessage(b *testing.B) {
 
 func BenchmarkReadMessage(b *testing.B) {
 	msg := sipRequest(700)
-	c := dialTo(b, &Dialer{}, floodServer(b, msg).url, dialer.Options{})
+	c := dialTo(b, &Dialer{}, floodServer(b, msg).URL(), dialer.Options{})
 	b.SetBytes(int64(len(msg)))
 	b.ReportAllocs()
 	for b.Loop() {

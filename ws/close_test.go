@@ -22,6 +22,7 @@ import (
 	"github.com/gobwas/ws"
 	"github.com/sipws/sipws/conformance/sipserver"
 	"github.com/sipws/sipws/dialer"
+	"github.com/sipws/sipws/internal/wstest"
 )
 
 func TestCloseSendsCloseFrame(t *testing.T) {
@@ -76,7 +77,7 @@ func pipeConn(t *testing.T, useTLS bool) (*conn, net.Conn) {
 	}
 	upgraded := make(chan error, 1)
 	go func() {
-		_, err := sipUpgrader.Upgrade(peer)
+		_, err := wstest.SIPUpgrader().Upgrade(peer)
 		upgraded <- err
 	}()
 	d := &Dialer{NetDial: func(context.Context, string, string) (net.Conn, error) { return client, nil }}
@@ -135,23 +136,23 @@ func TestCloseBoundedOnRealSockets(t *testing.T) {
 			cfg = &tls.Config{Certificates: []tls.Certificate{selfSigned(t)}}
 		}
 		stop := make(chan struct{})
-		srv := serveRaw(t, func(c net.Conn) {
+		srv := wstest.ServeRaw(t, func(c net.Conn) {
 			c.(*net.TCPConn).SetReadBuffer(2048)
 			var nc net.Conn = c
 			if cfg != nil {
 				nc = tls.Server(c, cfg)
 			}
-			nc.SetDeadline(time.Now().Add(wait))
-			if _, err := sipUpgrader.Upgrade(nc); err != nil {
+			nc.SetDeadline(time.Now().Add(wstest.Wait))
+			if _, err := wstest.SIPUpgrader().Upgrade(nc); err != nil {
 				return
 			}
 			select {
 			case <-stop:
-			case <-time.After(wait):
+			case <-time.After(wstest.Wait):
 			}
 		})
 		defer close(stop)
-		url, o := srv.url, dialer.Options{}
+		url, o := srv.URL(), dialer.Options{}
 		if useTLS {
 			url = "wss" + strings.TrimPrefix(url, "ws")
 			o.TLSConfig = &tls.Config{InsecureSkipVerify: true}
@@ -175,7 +176,7 @@ func TestCloseBoundedOnRealSockets(t *testing.T) {
 		if got := time.Since(start); got > closeTimeout+time.Second {
 			t.Errorf("Close took %v, want at most about %v", got, closeTimeout)
 		}
-		if err := await(t, werr); !errors.Is(err, net.ErrClosed) {
+		if err := wstest.Await(t, werr); !errors.Is(err, net.ErrClosed) {
 			t.Errorf("WriteMessage = %v, want net.ErrClosed", err)
 		}
 	})
@@ -209,14 +210,11 @@ func TestCloseDoesNotInterleave(t *testing.T) {
 			t.Errorf("WriteMessage = %v, want nil", err)
 		}
 		r := bytes.NewReader(<-received)
-		h, err := ws.ReadHeader(r)
-		p := make([]byte, h.Length)
-		io.ReadFull(r, p)
-		ws.Cipher(p, h.Mask, 0)
-		if err != nil || h.OpCode != ws.OpText || !h.Fin || !bytes.Equal(p, msg) {
-			t.Fatalf("first frame = %v fin=%v %d bytes (%v), want the whole message", h.OpCode, h.Fin, len(p), err)
+		f, err := wstest.ReadFrame(r)
+		if err != nil || f.Header.OpCode != ws.OpText || !f.Header.Fin || !bytes.Equal(f.Payload, msg) {
+			t.Fatalf("first frame = %v fin=%v %d bytes (%v), want the whole message", f.Header.OpCode, f.Header.Fin, len(f.Payload), err)
 		}
-		code, reason, err := readClose(r)
+		code, reason, err := wstest.ReadClose(r)
 		if err != nil || code != 4002 || reason != "done" {
 			t.Errorf("then %d %q (%v), want close 4002 %q", code, reason, err, "done")
 		}
@@ -229,25 +227,25 @@ func TestCloseUnblocksReadMessage(t *testing.T) {
 		reason string
 	}
 	got := make(chan closeFrame, 1)
-	srv := serveUpgraded(t, func(c net.Conn) {
-		code, reason, _ := readClose(c) // no echo: the client must not wait
+	srv := wstest.ServeSIP(t, func(c net.Conn) {
+		code, reason, _ := wstest.ReadClose(c) // no echo: the client must not wait
 		got <- closeFrame{code, reason}
 		io.Copy(io.Discard, c)
 	})
-	c := dialTo(t, &Dialer{}, srv.url, dialer.Options{})
-	read := readAsync(c)
+	c := dialTo(t, &Dialer{}, srv.URL(), dialer.Options{})
+	read := wstest.ReadAsync(c)
 	start := time.Now()
 	if err := c.Close(4003, "leaving"); err != nil {
 		t.Errorf("Close = %v, want nil", err)
 	}
-	r := await(t, read)
-	if ce := closeError(t, r.err); ce.Code != dialer.CloseAbnormal || !errors.Is(r.err, net.ErrClosed) {
-		t.Errorf("ReadMessage = %v, want 1006 wrapping net.ErrClosed", r.err)
+	r := wstest.Await(t, read)
+	if ce := wstest.CloseErrorOf(t, r.Err); ce.Code != dialer.CloseAbnormal || !errors.Is(r.Err, net.ErrClosed) {
+		t.Errorf("ReadMessage = %v, want 1006 wrapping net.ErrClosed", r.Err)
 	}
 	if d := time.Since(start); d > time.Second {
 		t.Errorf("ReadMessage returned %v after Close, want promptly", d)
 	}
-	if g := await(t, got); g.code != 4003 || g.reason != "leaving" {
+	if g := wstest.Await(t, got); g.code != 4003 || g.reason != "leaving" {
 		t.Errorf("server got close %d %q, want 4003 %q", g.code, g.reason, "leaving")
 	}
 }
@@ -270,7 +268,7 @@ func TestCloseIdempotent(t *testing.T) {
 	if err := c.Close(dialer.CloseGoingAway, "again"); err != nil {
 		t.Errorf("Close after Close = %v, want nil", err)
 	}
-	await(t, sc.Done())
+	wstest.Await(t, sc.Done())
 	n := 0
 	for _, f := range sc.Frames() {
 		if f.Op == ws.OpClose {
@@ -287,7 +285,7 @@ func TestAfterClose(t *testing.T) {
 	c, _ := dialServer(t, s, &Dialer{})
 	c.Close(dialer.CloseNormalClosure, "")
 	_, err := c.ReadMessage()
-	if ce := closeError(t, err); ce.Code != dialer.CloseAbnormal || !errors.Is(err, net.ErrClosed) {
+	if ce := wstest.CloseErrorOf(t, err); ce.Code != dialer.CloseAbnormal || !errors.Is(err, net.ErrClosed) {
 		t.Errorf("ReadMessage after Close = %v, want 1006 wrapping net.ErrClosed", err)
 	}
 	if _, again := c.ReadMessage(); again != err {
@@ -332,7 +330,7 @@ func TestCloseConcurrentWithReadAndWrite(t *testing.T) {
 		}
 		done := make(chan struct{})
 		go func() { wg.Wait(); close(done) }()
-		await(t, done)
+		wstest.Await(t, done)
 	}
 }
 
@@ -368,7 +366,7 @@ func TestPongsBetweenFrames(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := await(t, pinged); err != nil {
+	if err := wstest.Await(t, pinged); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, s, "every message and pong", func() bool {
@@ -388,7 +386,7 @@ func TestPongsBetweenFrames(t *testing.T) {
 		t.Fatal("the connection was closed")
 	}
 	c.Close(dialer.CloseNormalClosure, "")
-	await(t, reading)
+	wstest.Await(t, reading)
 }
 
 // selfSigned returns a throwaway server certificate for 127.0.0.1, valid

@@ -11,6 +11,7 @@ import (
 	"github.com/gobwas/ws"
 	"github.com/sipws/sipws/conformance/sipserver"
 	"github.com/sipws/sipws/dialer"
+	"github.com/sipws/sipws/internal/wstest"
 )
 
 // message returns n bytes of text, or of binary (not UTF-8) when bin is set.
@@ -126,7 +127,7 @@ func TestReadMessageLimit(t *testing.T) {
 			}
 			tt.send(sc)
 			_, err = c.ReadMessage()
-			ce := closeError(t, err)
+			ce := wstest.CloseErrorOf(t, err)
 			if ce.Code != dialer.CloseMessageTooBig || !errors.Is(err, dialer.ErrMessageTooLarge) {
 				t.Fatalf("ReadMessage = %v, want 1009 wrapping ErrMessageTooLarge", err)
 			}
@@ -420,7 +421,7 @@ func TestReadMessageServerClose(t *testing.T) {
 				t.Fatalf("ReadMessage = %q, %v; want the message sent before the close", p, err)
 			}
 			_, err := c.ReadMessage()
-			ce := closeError(t, err)
+			ce := wstest.CloseErrorOf(t, err)
 			if ce.Code != tt.code || ce.Reason != tt.reason {
 				t.Errorf("ReadMessage = %d %q, want %d %q", ce.Code, ce.Reason, tt.code, tt.reason)
 			}
@@ -462,7 +463,7 @@ func TestReadMessageDrop(t *testing.T) {
 			tt.send(sc)
 			sc.Drop()
 			_, err := c.ReadMessage()
-			if ce := closeError(t, err); ce.Code != dialer.CloseAbnormal || ce.Err == nil {
+			if ce := wstest.CloseErrorOf(t, err); ce.Code != dialer.CloseAbnormal || ce.Err == nil {
 				t.Errorf("ReadMessage = %v, want 1006 with a cause", err)
 			}
 			if !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
@@ -476,12 +477,12 @@ func TestReadMessageDrop(t *testing.T) {
 }
 
 func TestReadMessageReset(t *testing.T) {
-	srv := serveUpgraded(t, func(c net.Conn) {
+	srv := wstest.ServeSIP(t, func(c net.Conn) {
 		c.(*net.TCPConn).SetLinger(0) // close sends RST
 	})
-	c := dialTo(t, &Dialer{}, srv.url, dialer.Options{})
+	c := dialTo(t, &Dialer{}, srv.URL(), dialer.Options{})
 	_, err := c.ReadMessage()
-	if ce := closeError(t, err); ce.Code != dialer.CloseAbnormal || ce.Err == nil {
+	if ce := wstest.CloseErrorOf(t, err); ce.Code != dialer.CloseAbnormal || ce.Err == nil {
 		t.Errorf("ReadMessage = %v, want 1006 with the socket's error", err)
 	}
 }
@@ -513,7 +514,7 @@ func TestReadMessageProtocolError(t *testing.T) {
 			c, sc := dialServer(t, s, &Dialer{})
 			sc.SendRaw(tt.raw)
 			_, err := c.ReadMessage()
-			if ce := closeError(t, err); ce.Code != tt.code || ce.Err == nil {
+			if ce := wstest.CloseErrorOf(t, err); ce.Code != tt.code || ce.Err == nil {
 				t.Errorf("ReadMessage = %v, want %d with gorilla's diagnosis", err, tt.code)
 			}
 			if code, _ := closeReceived(t, s, sc); code != tt.code {
@@ -530,7 +531,7 @@ func TestReadMessageOneByteCloseBody(t *testing.T) {
 	c, sc := dialServer(t, s, &Dialer{})
 	sc.SendRaw([]byte{0x88, 1, 3})
 	_, err := c.ReadMessage()
-	if ce := closeError(t, err); ce.Code != dialer.CloseNoStatus {
+	if ce := wstest.CloseErrorOf(t, err); ce.Code != dialer.CloseNoStatus {
 		t.Errorf("ReadMessage = %v, want 1005", err)
 	}
 }

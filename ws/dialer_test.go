@@ -3,9 +3,7 @@ package ws
 import (
 	"bufio"
 	"context"
-	"crypto/sha1"
 	"crypto/tls"
-	"encoding/base64"
 	"errors"
 	"io"
 	"net"
@@ -19,6 +17,7 @@ import (
 	"github.com/gobwas/ws"
 	"github.com/sipws/sipws/conformance/sipserver"
 	"github.com/sipws/sipws/dialer"
+	"github.com/sipws/sipws/internal/wstest"
 )
 
 // schemes runs f for a ws and a wss server.
@@ -44,18 +43,18 @@ func TestDialSubprotocolMissing(t *testing.T) {
 func TestDialOtherSubprotocol(t *testing.T) {
 	closed := make(chan error, 1)
 	up := ws.Upgrader{ProtocolCustom: func([]byte) (string, bool) { return "chat", true }}
-	srv := serveRaw(t, func(c net.Conn) {
+	srv := wstest.ServeRaw(t, func(c net.Conn) {
 		if _, err := up.Upgrade(c); err != nil {
 			return
 		}
 		_, err := c.Read(make([]byte, 1))
 		closed <- err
 	})
-	_, err := new(Dialer).Dial(testContext(t), srv.url, dialer.Options{})
+	_, err := new(Dialer).Dial(testContext(t), srv.URL(), dialer.Options{})
 	if !errors.Is(err, dialer.ErrSubprotocol) || !strings.Contains(err.Error(), `"chat"`) {
 		t.Fatalf("Dial = %v, want ErrSubprotocol naming %q", err, "chat")
 	}
-	if err := await(t, closed); err != io.EOF {
+	if err := wstest.Await(t, closed); err != io.EOF {
 		t.Errorf("server read = %v, want io.EOF: the client must close the socket", err)
 	}
 }
@@ -63,29 +62,22 @@ func TestDialOtherSubprotocol(t *testing.T) {
 func TestDialUnofferedExtension(t *testing.T) {
 	// The server selects permessage-deflate, which was not offered: gorilla
 	// would accept it and compress writes; RFC 6455 §4.1 says fail.
-	srv := serveRaw(t, func(c net.Conn) {
+	srv := wstest.ServeRaw(t, func(c net.Conn) {
 		br := bufio.NewReader(c)
 		req, err := http.ReadRequest(br)
 		if err != nil {
 			return
 		}
-		io.WriteString(c, upgradeAnswer(req, "Sec-WebSocket-Protocol: sip\r\n"+
+		io.WriteString(c, wstest.UpgradeResponse(req, "Sec-WebSocket-Protocol: sip\r\n"+
 			"Sec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover; client_no_context_takeover\r\n"))
 		io.Copy(io.Discard, br)
 	})
 	var rec recorder
-	_, err := (&Dialer{NetDial: rec.dial}).Dial(testContext(t), srv.url, dialer.Options{})
+	_, err := (&Dialer{NetDial: rec.dial}).Dial(testContext(t), srv.URL(), dialer.Options{})
 	if !errors.Is(err, errExtension) {
 		t.Fatalf("Dial = %v, want errExtension", err)
 	}
 	rec.allClosed(t)
-}
-
-// upgradeAnswer returns a 101 answer to req with extra header lines.
-func upgradeAnswer(req *http.Request, extra string) string {
-	sum := sha1.Sum([]byte(req.Header.Get("Sec-WebSocket-Key") + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
-	return "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-		"Sec-WebSocket-Accept: " + base64.StdEncoding.EncodeToString(sum[:]) + "\r\n" + extra + "\r\n"
 }
 
 func TestDialRefused(t *testing.T) {
@@ -106,11 +98,11 @@ func TestDialRefused(t *testing.T) {
 		})
 	})
 	t.Run("403 with headers and a body", func(t *testing.T) {
-		srv := serveRaw(t, func(c net.Conn) {
+		srv := wstest.ServeRaw(t, func(c net.Conn) {
 			http.ReadRequest(bufio.NewReader(c))
 			io.WriteString(c, "HTTP/1.1 403 Forbidden\r\nX-Reason: banned\r\nContent-Length: 6\r\n\r\nbanned")
 		})
-		_, err := new(Dialer).Dial(testContext(t), srv.url, dialer.Options{})
+		_, err := new(Dialer).Dial(testContext(t), srv.URL(), dialer.Options{})
 		var he *dialer.HandshakeError
 		if !errors.As(err, &he) {
 			t.Fatalf("Dial = %v, want a *dialer.HandshakeError", err)
@@ -120,12 +112,12 @@ func TestDialRefused(t *testing.T) {
 		}
 	})
 	t.Run("101 with a bad accept key is not a refusal", func(t *testing.T) {
-		srv := serveRaw(t, func(c net.Conn) {
+		srv := wstest.ServeRaw(t, func(c net.Conn) {
 			http.ReadRequest(bufio.NewReader(c))
 			io.WriteString(c, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
 				"Sec-WebSocket-Accept: bogus\r\nSec-WebSocket-Protocol: sip\r\n\r\n")
 		})
-		_, err := new(Dialer).Dial(testContext(t), srv.url, dialer.Options{})
+		_, err := new(Dialer).Dial(testContext(t), srv.URL(), dialer.Options{})
 		var he *dialer.HandshakeError
 		if err == nil || errors.As(err, &he) {
 			t.Fatalf("Dial = %v, want a handshake failure that is not a *dialer.HandshakeError", err)
@@ -171,8 +163,8 @@ func TestDialStalledHandshake(t *testing.T) {
 		{name: "upgrade/ws", start: stallUpgrade(false)},
 		{name: "upgrade/wss", start: stallUpgrade(true)},
 		{name: "TLS handshake", start: func(t *testing.T) (string, dialer.Options) {
-			srv := serveRaw(t, func(c net.Conn) { io.Copy(io.Discard, c) }) // accepts TCP, never answers
-			return "wss" + strings.TrimPrefix(srv.url, "ws"), dialer.Options{}
+			srv := wstest.ServeRaw(t, func(c net.Conn) { io.Copy(io.Discard, c) }) // accepts TCP, never answers
+			return "wss" + strings.TrimPrefix(srv.URL(), "ws"), dialer.Options{}
 		}},
 	}
 	for _, st := range stalls {
@@ -189,7 +181,7 @@ func TestDialStalledHandshake(t *testing.T) {
 					_, err := (&Dialer{NetDial: rec.dial}).Dial(ctx, url, o)
 					done <- err
 				}()
-				err := await(t, done)
+				err := wstest.Await(t, done)
 				elapsed := time.Since(start)
 				if !errors.Is(err, tt.want) {
 					t.Fatalf("Dial = %v, want an error wrapping %v", err, tt.want)
@@ -347,17 +339,17 @@ func TestDialBadURL(t *testing.T) {
 func TestDialBufferedAfterHandshake(t *testing.T) {
 	// The server's first frame arrives in the same segment as its 101, so
 	// it sits in the reader that parsed the answer: it must not be lost.
-	srv := serveRaw(t, func(c net.Conn) {
+	srv := wstest.ServeRaw(t, func(c net.Conn) {
 		br := bufio.NewReader(c)
 		req, err := http.ReadRequest(br)
 		if err != nil {
 			return
 		}
 		msg := ws.MustCompileFrame(ws.NewTextFrame([]byte("early")))
-		c.Write(append([]byte(upgradeAnswer(req, "Sec-WebSocket-Protocol: sip\r\n")), msg...))
-		readClose(br)
+		c.Write(append([]byte(wstest.UpgradeResponse(req, "Sec-WebSocket-Protocol: sip\r\n")), msg...))
+		wstest.ReadClose(br)
 	})
-	c := dialTo(t, &Dialer{}, srv.url, dialer.Options{})
+	c := dialTo(t, &Dialer{}, srv.URL(), dialer.Options{})
 	if p, err := c.ReadMessage(); err != nil || string(p) != "early" {
 		t.Fatalf("ReadMessage = %q, %v; want the frame sent with the handshake", p, err)
 	}

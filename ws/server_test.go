@@ -2,25 +2,20 @@ package ws
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
-	"io"
 	"net"
 	"sync"
 	"testing"
-	"time"
 
-	"github.com/gobwas/ws"
 	"github.com/sipws/sipws/conformance/sipserver"
 	"github.com/sipws/sipws/dialer"
+	"github.com/sipws/sipws/internal/wstest"
 )
 
-// wait bounds every wait of a real-network test.
-const wait = 5 * time.Second
-
-// testContext returns a context that ends with the test or after wait.
+// testContext returns a context that ends with the test or after
+// wstest.Wait.
 func testContext(t testing.TB) context.Context {
-	ctx, cancel := context.WithTimeout(t.Context(), wait)
+	ctx, cancel := context.WithTimeout(t.Context(), wstest.Wait)
 	t.Cleanup(cancel)
 	return ctx
 }
@@ -48,14 +43,7 @@ func tlsOptions(s *sipserver.Server) dialer.Options {
 // dialTo opens a client connection to url with o, closed at cleanup.
 func dialTo(t testing.TB, d *Dialer, url string, o dialer.Options) *conn {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), wait)
-	defer cancel()
-	c, err := d.Dial(ctx, url, o)
-	if err != nil {
-		t.Fatalf("Dial(%s) = %v, want a connection", url, err)
-	}
-	t.Cleanup(func() { c.Close(dialer.CloseNormalClosure, "") })
-	return c.(*conn)
+	return wstest.Dial(t, d, url, o).(*conn)
 }
 
 // dialServer opens a client connection to s and returns it with the
@@ -70,7 +58,7 @@ func dialServer(t testing.TB, s *sipserver.Server, d *Dialer) (*conn, *sipserver
 	return c, conns[len(conns)-1]
 }
 
-// waitFor waits until cond holds on s, failing the test after wait.
+// waitFor waits until cond holds on s, failing the test after wstest.Wait.
 func waitFor(t testing.TB, s *sipserver.Server, what string, cond func() bool) {
 	t.Helper()
 	if err := s.Wait(testContext(t), cond); err != nil {
@@ -122,134 +110,6 @@ func (r *recorder) allClosed(t *testing.T) {
 			t.Errorf("socket %d: write = %v, want net.ErrClosed: Dial must close it", i, err)
 		}
 	}
-}
-
-// sipUpgrader is the server side of a handshake that selects "sip", for the
-// raw servers below.
-var sipUpgrader = ws.Upgrader{Protocol: func(p []byte) bool { return string(p) == dialer.Subprotocol }}
-
-// rawServer is a loopback TCP server for what sipserver cannot script: each
-// connection is handed to handle as it is, handshake included; cleanup
-// closes every connection and waits for every handler.
-type rawServer struct {
-	ln  net.Listener
-	url string
-
-	mu    sync.Mutex
-	conns []net.Conn
-	wg    sync.WaitGroup
-}
-
-func serveRaw(t testing.TB, handle func(c net.Conn)) *rawServer {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &rawServer{ln: ln, url: "ws://" + ln.Addr().String() + "/"}
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			s.mu.Lock()
-			s.conns = append(s.conns, c)
-			s.mu.Unlock()
-			s.wg.Add(1)
-			go func() {
-				defer s.wg.Done()
-				defer c.Close()
-				handle(c)
-			}()
-		}
-	}()
-	t.Cleanup(s.close)
-	return s
-}
-
-// serveUpgraded is serveRaw for connections upgraded with sipUpgrader.
-func serveUpgraded(t testing.TB, handle func(c net.Conn)) *rawServer {
-	return serveRaw(t, func(c net.Conn) {
-		c.SetDeadline(time.Now().Add(wait))
-		if _, err := sipUpgrader.Upgrade(c); err != nil {
-			return
-		}
-		handle(c)
-	})
-}
-
-func (s *rawServer) close() {
-	s.ln.Close()
-	s.mu.Lock()
-	for _, c := range s.conns {
-		c.Close()
-	}
-	s.mu.Unlock()
-	s.wg.Wait()
-}
-
-// readClose reads client frames until a close frame and returns its code
-// (1005 for none) and reason.
-func readClose(r io.Reader) (code int, reason string, err error) {
-	for {
-		h, err := ws.ReadHeader(r)
-		if err != nil {
-			return 0, "", err
-		}
-		p := make([]byte, h.Length)
-		if _, err := io.ReadFull(r, p); err != nil {
-			return 0, "", err
-		}
-		ws.Cipher(p, h.Mask, 0)
-		if h.OpCode != ws.OpClose {
-			continue
-		}
-		if len(p) < 2 {
-			return dialer.CloseNoStatus, "", nil
-		}
-		return int(binary.BigEndian.Uint16(p)), string(p[2:]), nil
-	}
-}
-
-// result is what a call in a goroutine returned.
-type result struct {
-	p   []byte
-	err error
-}
-
-// readAsync calls ReadMessage in a goroutine; the message is copied.
-func readAsync(c dialer.Conn) <-chan result {
-	ch := make(chan result, 1)
-	go func() {
-		p, err := c.ReadMessage()
-		ch <- result{append([]byte(nil), p...), err}
-	}()
-	return ch
-}
-
-// await returns the next value of ch, failing the test after wait.
-func await[T any](t testing.TB, ch <-chan T) T {
-	t.Helper()
-	select {
-	case v := <-ch:
-		return v
-	case <-time.After(wait):
-		t.Fatal("timed out")
-		panic("unreachable")
-	}
-}
-
-// closeError returns err's *dialer.CloseError, or fails.
-func closeError(t testing.TB, err error) *dialer.CloseError {
-	t.Helper()
-	var ce *dialer.CloseError
-	if !errors.As(err, &ce) {
-		t.Fatalf("error = %v (%T), want a *dialer.CloseError", err, err)
-	}
-	return ce
 }
 
 // sipRequest returns an OPTIONS request that sipserver answers with 200,

@@ -6,6 +6,7 @@ import (
 
 	"github.com/sipws/sipws/conformance/sipserver"
 	"github.com/sipws/sipws/dialer"
+	"github.com/sipws/sipws/internal/wstest"
 	"github.com/sipws/sipws/selector"
 	"github.com/sipws/sipws/sipmsg"
 	"github.com/sipws/sipws/transport"
@@ -40,7 +41,7 @@ func TestTransportSmoke(t *testing.T) {
 		if err := tr.Send(ctx, sipRequest(0)); err != nil {
 			t.Fatalf("Send = %v", err)
 		}
-		if got := await(t, answers); got != "200 OK 1 OPTIONS" {
+		if got := wstest.Await(t, answers); got != "200 OK 1 OPTIONS" {
 			t.Errorf("Events.Message got %q, want the 200 to the OPTIONS", got)
 		}
 		conns := s.Conns()
@@ -50,7 +51,7 @@ func TestTransportSmoke(t *testing.T) {
 		if err := tr.Disconnect(ctx); err != nil {
 			t.Fatalf("Disconnect = %v", err)
 		}
-		if err := await(t, disconnected); err != nil {
+		if err := wstest.Await(t, disconnected); err != nil {
 			t.Errorf("Disconnected with %v, want nil after Disconnect", err)
 		}
 		if st := tr.Status(); st != transport.StatusClosed {

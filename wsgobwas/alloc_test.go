@@ -11,6 +11,7 @@ import (
 	"github.com/gobwas/ws"
 	"github.com/sipws/sipws/dialer"
 	"github.com/sipws/sipws/internal/race"
+	"github.com/sipws/sipws/internal/wstest"
 )
 
 // sipMessage returns a SIP-looking text message of exactly n bytes.
@@ -31,8 +32,8 @@ func discard(c net.Conn) {
 }
 
 // drainServer reads and discards everything a client sends.
-func drainServer(t testing.TB) *server {
-	return serve(t, sipUpgrader, func(c net.Conn) {
+func drainServer(t testing.TB) *wstest.Server {
+	return wstest.ServeSIP(t, func(c net.Conn) {
 		c.SetDeadline(time.Time{})
 		discard(c)
 	})
@@ -41,13 +42,13 @@ func drainServer(t testing.TB) *server {
 // floodServer sends frames, compiled once, again and again, without
 // allocating, until the client goes away. What the client sends back (the
 // pongs to any ping among frames) is read and discarded meanwhile.
-func floodServer(t testing.TB, frames ...ws.Frame) *server {
+func floodServer(t testing.TB, frames ...ws.Frame) *wstest.Server {
 	var one []byte
 	for _, f := range frames {
 		one = append(one, ws.MustCompileFrame(f)...)
 	}
 	batch := bytes.Repeat(one, max(1, 32<<10/len(one)))
-	return serve(t, sipUpgrader, func(c net.Conn) {
+	return wstest.ServeSIP(t, func(c net.Conn) {
 		c.SetDeadline(time.Time{})
 		drained := make(chan struct{})
 		go func() {
@@ -97,7 +98,7 @@ func TestZeroAllocs(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var op func(c *conn) error
-			var srv *server
+			var srv *wstest.Server
 			if tt.write != nil {
 				srv = drainServer(t)
 				op = func(c *conn) error { return c.WriteMessage(tt.write) }
@@ -111,7 +112,7 @@ func TestZeroAllocs(t *testing.T) {
 					return err
 				}
 			}
-			c := srv.dial(t, &Dialer{}, dialer.Options{})
+			c := dial(t, &Dialer{}, srv.URL(), dialer.Options{})
 			for range 10 { // warm the pools
 				if err := op(c); err != nil {
 					t.Fatal(err)
@@ -139,7 +140,7 @@ func TestZeroAllocs(t *testing.T) {
 }
 
 func BenchmarkWriteMessage(b *testing.B) {
-	c := drainServer(b).dial(b, &Dialer{}, dialer.Options{})
+	c := dial(b, &Dialer{}, drainServer(b).URL(), dialer.Options{})
 	msg := sipMessage(700)
 	b.SetBytes(int64(len(msg)))
 	b.ReportAllocs()
@@ -152,7 +153,7 @@ func BenchmarkWriteMessage(b *testing.B) {
 
 func BenchmarkReadMessage(b *testing.B) {
 	msg := sipMessage(450)
-	c := floodServer(b, ws.NewTextFrame(msg)).dial(b, &Dialer{}, dialer.Options{})
+	c := dial(b, &Dialer{}, floodServer(b, ws.NewTextFrame(msg)).URL(), dialer.Options{})
 	b.SetBytes(int64(len(msg)))
 	b.ReportAllocs()
 	for b.Loop() {

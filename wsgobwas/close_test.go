@@ -14,6 +14,7 @@ import (
 
 	"github.com/gobwas/ws"
 	"github.com/sipws/sipws/dialer"
+	"github.com/sipws/sipws/internal/wstest"
 )
 
 // pipeConn returns a connection over net.Pipe and the server's end. The
@@ -84,7 +85,7 @@ func TestCloseSendsCloseFrame(t *testing.T) {
 				}
 				ch := make(chan got, 1)
 				go func() {
-					code, reason, err := readClose(peer)
+					code, reason, err := wstest.ReadClose(peer)
 					ch <- got{code, reason, err}
 				}()
 				if err := c.Close(tt.code, tt.reason); err != nil {
@@ -169,11 +170,11 @@ func TestCloseDoesNotInterleave(t *testing.T) {
 			t.Errorf("WriteMessage = %v, want nil", err)
 		}
 		r := bytes.NewReader(<-received)
-		f, err := readFrame(r)
-		if err != nil || f.h.OpCode != ws.OpText || !bytes.Equal(f.p, msg) {
-			t.Fatalf("first frame = %v %d bytes (%v), want the whole message", f.h.OpCode, len(f.p), err)
+		f, err := wstest.ReadFrame(r)
+		if err != nil || f.Header.OpCode != ws.OpText || !bytes.Equal(f.Payload, msg) {
+			t.Fatalf("first frame = %v %d bytes (%v), want the whole message", f.Header.OpCode, len(f.Payload), err)
 		}
-		code, reason, err := readClose(r)
+		code, reason, err := wstest.ReadClose(r)
 		if err != nil || code != 4002 || reason != "done" {
 			t.Errorf("then %d %q (%v), want close 4002 %q", code, reason, err, "done")
 		}
@@ -186,25 +187,25 @@ func TestCloseUnblocksReadMessage(t *testing.T) {
 		reason string
 	}
 	got := make(chan closeFrame, 1)
-	srv := serve(t, sipUpgrader, func(c net.Conn) {
-		code, reason, _ := readClose(c) // no echo: the client must not wait
+	srv := wstest.ServeSIP(t, func(c net.Conn) {
+		code, reason, _ := wstest.ReadClose(c) // no echo: the client must not wait
 		got <- closeFrame{code, reason}
 		io.Copy(io.Discard, c)
 	})
-	c := srv.dial(t, &Dialer{}, dialer.Options{})
-	read := readAsync(c)
+	c := dial(t, &Dialer{}, srv.URL(), dialer.Options{})
+	read := wstest.ReadAsync(c)
 	start := time.Now()
 	if err := c.Close(4003, "leaving"); err != nil {
 		t.Errorf("Close = %v, want nil", err)
 	}
-	r := await(t, read)
-	if ce := closeCode(t, r.err); ce.Code != dialer.CloseAbnormal || !errors.Is(r.err, net.ErrClosed) {
-		t.Errorf("ReadMessage = %v, want 1006 wrapping net.ErrClosed", r.err)
+	r := wstest.Await(t, read)
+	if ce := wstest.CloseErrorOf(t, r.Err); ce.Code != dialer.CloseAbnormal || !errors.Is(r.Err, net.ErrClosed) {
+		t.Errorf("ReadMessage = %v, want 1006 wrapping net.ErrClosed", r.Err)
 	}
 	if d := time.Since(start); d > time.Second {
 		t.Errorf("ReadMessage returned %v after Close, want promptly", d)
 	}
-	if g := await(t, got); g.code != 4003 || g.reason != "leaving" {
+	if g := wstest.Await(t, got); g.code != 4003 || g.reason != "leaving" {
 		t.Errorf("server got close %d %q, want 4003 %q", g.code, g.reason, "leaving")
 	}
 }
@@ -216,12 +217,12 @@ func TestCloseIdempotent(t *testing.T) {
 		go func() {
 			n := 0
 			for {
-				f, err := readFrame(peer)
+				f, err := wstest.ReadFrame(peer)
 				if err != nil {
 					frames <- n
 					return
 				}
-				if f.h.OpCode == ws.OpClose {
+				if f.Header.OpCode == ws.OpClose {
 					n++
 				}
 			}
@@ -253,7 +254,7 @@ func TestAfterClose(t *testing.T) {
 		go io.Copy(io.Discard, peer)
 		c.Close(dialer.CloseNormalClosure, "")
 		_, err := c.ReadMessage()
-		if ce := closeCode(t, err); ce.Code != dialer.CloseAbnormal || !errors.Is(err, net.ErrClosed) {
+		if ce := wstest.CloseErrorOf(t, err); ce.Code != dialer.CloseAbnormal || !errors.Is(err, net.ErrClosed) {
 			t.Errorf("ReadMessage after Close = %v, want 1006 wrapping net.ErrClosed", err)
 		}
 		if c.br != nil {
@@ -269,9 +270,9 @@ func TestAfterClose(t *testing.T) {
 }
 
 func TestCloseConcurrentWithReadAndWrite(t *testing.T) {
-	srv := serve(t, sipUpgrader, echo)
+	srv := wstest.ServeSIP(t, echo)
 	for i := range 20 {
-		c := srv.dial(t, &Dialer{}, dialer.Options{})
+		c := dial(t, &Dialer{}, srv.URL(), dialer.Options{})
 		var wg sync.WaitGroup
 		started := make(chan struct{}, 2)
 		wg.Go(func() {
@@ -302,7 +303,7 @@ func TestCloseConcurrentWithReadAndWrite(t *testing.T) {
 		}
 		done := make(chan struct{})
 		go func() { wg.Wait(); close(done) }()
-		await(t, done)
+		wstest.Await(t, done)
 	}
 }
 
@@ -327,7 +328,7 @@ func TestCloseWakesReadMessageAtOnce(t *testing.T) {
 		if r.after != 0 {
 			t.Errorf("ReadMessage returned %v after Close, want at once", r.after)
 		}
-		if ce := closeCode(t, r.err); ce.Code != dialer.CloseAbnormal || !errors.Is(r.err, net.ErrClosed) {
+		if ce := wstest.CloseErrorOf(t, r.err); ce.Code != dialer.CloseAbnormal || !errors.Is(r.err, net.ErrClosed) {
 			t.Errorf("ReadMessage = %v, want 1006 wrapping net.ErrClosed", r.err)
 		}
 	})
@@ -345,8 +346,8 @@ func TestCloseWakesPongWaitingForWrite(t *testing.T) {
 			wend <- time.Since(start)
 		}()
 		synctest.Wait()
-		go writeFrame(peer, ws.OpPing, true, []byte("there?"))
-		read := readAsync(c)
+		go wstest.WriteFrame(peer, ws.OpPing, true, []byte("there?"))
+		read := wstest.ReadAsync(c)
 		synctest.Wait() // the reader has the ping and waits to answer it
 		closed := make(chan time.Duration, 1)
 		go func() {
@@ -357,8 +358,8 @@ func TestCloseWakesPongWaitingForWrite(t *testing.T) {
 		if d := time.Since(start); d != 0 {
 			t.Errorf("ReadMessage returned %v after Close, want at once", d)
 		}
-		if ce := closeCode(t, r.err); ce.Code != dialer.CloseAbnormal || !errors.Is(r.err, net.ErrClosed) {
-			t.Errorf("ReadMessage = %v, want 1006 wrapping net.ErrClosed", r.err)
+		if ce := wstest.CloseErrorOf(t, r.Err); ce.Code != dialer.CloseAbnormal || !errors.Is(r.Err, net.ErrClosed) {
+			t.Errorf("ReadMessage = %v, want 1006 wrapping net.ErrClosed", r.Err)
 		}
 		if d := <-wend; d != closeTimeout {
 			t.Errorf("WriteMessage returned after %v, want %v", d, closeTimeout)

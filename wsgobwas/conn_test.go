@@ -14,11 +14,12 @@ import (
 
 	"github.com/gobwas/ws"
 	"github.com/sipws/sipws/dialer"
+	"github.com/sipws/sipws/internal/wstest"
 )
 
 func TestReadMessageRoundTrip(t *testing.T) {
-	srv := serve(t, sipUpgrader, echo)
-	c := srv.dial(t, &Dialer{}, dialer.Options{})
+	srv := wstest.ServeSIP(t, echo)
+	c := dial(t, &Dialer{}, srv.URL(), dialer.Options{})
 	sizes := []int{1, 2, 125, 126, 127, 1000, 4095, DefaultReadBufferSize, DefaultReadBufferSize + 1, 0xffff, 0x10000, dialer.DefaultMaxMessageSize}
 	for _, n := range sizes {
 		for _, kind := range []string{"text", "binary"} {
@@ -41,17 +42,17 @@ func TestReadMessageRoundTrip(t *testing.T) {
 }
 
 func TestWriteMessageFrames(t *testing.T) {
-	frames := make(chan frame, 64)
-	srv := serve(t, sipUpgrader, func(c net.Conn) {
+	frames := make(chan wstest.Frame, 64)
+	srv := wstest.ServeSIP(t, func(c net.Conn) {
 		for {
-			f, err := readFrame(c)
-			if err != nil || f.h.OpCode == ws.OpClose {
+			f, err := wstest.ReadFrame(c)
+			if err != nil || f.Header.OpCode == ws.OpClose {
 				return
 			}
 			frames <- f
 		}
 	})
-	c := srv.dial(t, &Dialer{}, dialer.Options{})
+	c := dial(t, &Dialer{}, srv.URL(), dialer.Options{})
 
 	tests := []struct {
 		name string
@@ -95,28 +96,28 @@ func TestWriteMessageFrames(t *testing.T) {
 			if !bytes.Equal(tt.p, orig) {
 				t.Fatalf("WriteMessage modified p")
 			}
-			f := await(t, frames)
-			if !f.h.Fin || !f.h.Masked || f.h.OpCode != tt.op || f.h.Rsv != 0 {
-				t.Errorf("header = %+v, want final, masked, rsv 0, opcode %v", f.h, tt.op)
+			f := wstest.Await(t, frames)
+			if !f.Header.Fin || !f.Header.Masked || f.Header.OpCode != tt.op || f.Header.Rsv != 0 {
+				t.Errorf("header = %+v, want final, masked, rsv 0, opcode %v", f.Header, tt.op)
 			}
-			if !bytes.Equal(f.p, tt.p) {
-				t.Errorf("unmasked payload = %d bytes, want the %d bytes written", len(f.p), len(tt.p))
+			if !bytes.Equal(f.Payload, tt.p) {
+				t.Errorf("unmasked payload = %d bytes, want the %d bytes written", len(f.Payload), len(tt.p))
 			}
-			if keys[f.h.Mask] {
-				t.Errorf("masking key %x used twice", f.h.Mask)
+			if keys[f.Header.Mask] {
+				t.Errorf("masking key %x used twice", f.Header.Mask)
 			}
-			keys[f.h.Mask] = true
+			keys[f.Header.Mask] = true
 		})
 	}
 	for i := range 32 {
 		if err := c.WriteMessage([]byte("x")); err != nil {
 			t.Fatal(err)
 		}
-		f := await(t, frames)
-		if keys[f.h.Mask] {
-			t.Fatalf("frame %d: masking key %x used twice", i, f.h.Mask)
+		f := wstest.Await(t, frames)
+		if keys[f.Header.Mask] {
+			t.Fatalf("frame %d: masking key %x used twice", i, f.Header.Mask)
 		}
-		keys[f.h.Mask] = true
+		keys[f.Header.Mask] = true
 	}
 }
 
@@ -129,7 +130,7 @@ func TestReadMessageLimit(t *testing.T) {
 	}{
 		{
 			name: "one frame one byte over",
-			send: func(c net.Conn) error { return writeFrame(c, ws.OpText, true, make([]byte, limit+1)) },
+			send: func(c net.Conn) error { return wstest.WriteFrame(c, ws.OpText, true, make([]byte, limit+1)) },
 			size: limit + 1,
 		},
 		{
@@ -142,15 +143,15 @@ func TestReadMessageLimit(t *testing.T) {
 		{
 			name: "fragments over in total",
 			send: func(c net.Conn) error {
-				writeFrame(c, ws.OpText, false, make([]byte, 600))
-				return writeFrame(c, ws.OpContinuation, true, make([]byte, 401))
+				wstest.WriteFrame(c, ws.OpText, false, make([]byte, 600))
+				return wstest.WriteFrame(c, ws.OpContinuation, true, make([]byte, 401))
 			},
 			size: limit + 1,
 		},
 		{
 			name: "largest 64-bit length after a fragment",
 			send: func(c net.Conn) error {
-				writeFrame(c, ws.OpText, false, make([]byte, 10))
+				wstest.WriteFrame(c, ws.OpText, false, make([]byte, 10))
 				return ws.WriteHeader(c, ws.Header{Fin: true, OpCode: ws.OpContinuation, Length: 1<<63 - 1})
 			},
 			size: -1,
@@ -159,21 +160,21 @@ func TestReadMessageLimit(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			codes := make(chan int, 1)
-			srv := serve(t, sipUpgrader, func(c net.Conn) {
+			srv := wstest.ServeSIP(t, func(c net.Conn) {
 				tt.send(c)
-				code, _, _ := readClose(c)
+				code, _, _ := wstest.ReadClose(c)
 				codes <- code
 			})
-			c := srv.dial(t, &Dialer{}, dialer.Options{MaxMessageSize: limit})
+			c := dial(t, &Dialer{}, srv.URL(), dialer.Options{MaxMessageSize: limit})
 			_, err := c.ReadMessage()
-			ce := closeCode(t, err)
+			ce := wstest.CloseErrorOf(t, err)
 			if ce.Code != dialer.CloseMessageTooBig || !errors.Is(err, dialer.ErrMessageTooLarge) {
 				t.Fatalf("ReadMessage = %v, want 1009 wrapping ErrMessageTooLarge", err)
 			}
 			if want := dialer.TooLarge(tt.size, limit); err.Error() != want.Error() {
 				t.Errorf("ReadMessage = %q, want %q", err, want)
 			}
-			if got := await(t, codes); got != dialer.CloseMessageTooBig {
+			if got := wstest.Await(t, codes); got != dialer.CloseMessageTooBig {
 				t.Errorf("server got close %d, want 1009", got)
 			}
 			if _, again := c.ReadMessage(); again != err {
@@ -198,22 +199,22 @@ func TestReadMessageServerClose(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			echoed := make(chan int, 1)
-			srv := serve(t, sipUpgrader, func(c net.Conn) {
-				writeFrame(c, ws.OpText, true, []byte("last words"))
-				writeFrame(c, ws.OpClose, true, tt.body)
-				code, _, _ := readClose(c)
+			srv := wstest.ServeSIP(t, func(c net.Conn) {
+				wstest.WriteFrame(c, ws.OpText, true, []byte("last words"))
+				wstest.WriteFrame(c, ws.OpClose, true, tt.body)
+				code, _, _ := wstest.ReadClose(c)
 				echoed <- code
 			})
-			c := srv.dial(t, &Dialer{}, dialer.Options{})
+			c := dial(t, &Dialer{}, srv.URL(), dialer.Options{})
 			if p, err := c.ReadMessage(); err != nil || string(p) != "last words" {
 				t.Fatalf("ReadMessage = %q, %v; want the message sent before the close", p, err)
 			}
 			_, err := c.ReadMessage()
-			ce := closeCode(t, err)
+			ce := wstest.CloseErrorOf(t, err)
 			if ce.Code != tt.wantCode || ce.Reason != tt.wantReason {
 				t.Errorf("ReadMessage = %d %q, want %d %q", ce.Code, ce.Reason, tt.wantCode, tt.wantReason)
 			}
-			if got := await(t, echoed); got != tt.wantCode {
+			if got := wstest.Await(t, echoed); got != tt.wantCode {
 				t.Errorf("client echoed %d, want %d", got, tt.wantCode)
 			}
 			if err := c.WriteMessage([]byte("x")); !errors.Is(err, net.ErrClosed) {
@@ -263,10 +264,10 @@ func TestReadMessageDrop(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := serve(t, sipUpgrader, tt.send) // returning drops the TCP connection
-			c := srv.dial(t, &Dialer{}, dialer.Options{})
+			srv := wstest.ServeSIP(t, tt.send) // returning drops the TCP connection
+			c := dial(t, &Dialer{}, srv.URL(), dialer.Options{})
 			_, err := c.ReadMessage()
-			if ce := closeCode(t, err); ce.Code != dialer.CloseAbnormal || !errors.Is(err, tt.cause) {
+			if ce := wstest.CloseErrorOf(t, err); ce.Code != dialer.CloseAbnormal || !errors.Is(err, tt.cause) {
 				t.Errorf("ReadMessage = %v, want 1006 wrapping %v", err, tt.cause)
 			}
 		})
@@ -274,41 +275,41 @@ func TestReadMessageDrop(t *testing.T) {
 }
 
 func TestReadMessageReset(t *testing.T) {
-	srv := serve(t, sipUpgrader, func(c net.Conn) {
+	srv := wstest.ServeSIP(t, func(c net.Conn) {
 		c.(*net.TCPConn).SetLinger(0) // close sends RST
 	})
-	c := srv.dial(t, &Dialer{}, dialer.Options{})
+	c := dial(t, &Dialer{}, srv.URL(), dialer.Options{})
 	_, err := c.ReadMessage()
-	if ce := closeCode(t, err); ce.Code != dialer.CloseAbnormal || ce.Err == nil {
+	if ce := wstest.CloseErrorOf(t, err); ce.Code != dialer.CloseAbnormal || ce.Err == nil {
 		t.Errorf("ReadMessage = %v, want 1006 with the socket's error", err)
 	}
 }
 
 func TestReadMessagePingPong(t *testing.T) {
-	pongs := make(chan frame, 2)
-	srv := serve(t, sipUpgrader, func(c net.Conn) {
-		writeFrame(c, ws.OpPing, true, []byte("are you there?"))
-		writeFrame(c, ws.OpPong, true, []byte("unsolicited"))
-		writeFrame(c, ws.OpPing, true, nil)
-		writeFrame(c, ws.OpText, true, []byte("after the pings"))
+	pongs := make(chan wstest.Frame, 2)
+	srv := wstest.ServeSIP(t, func(c net.Conn) {
+		wstest.WriteFrame(c, ws.OpPing, true, []byte("are you there?"))
+		wstest.WriteFrame(c, ws.OpPong, true, []byte("unsolicited"))
+		wstest.WriteFrame(c, ws.OpPing, true, nil)
+		wstest.WriteFrame(c, ws.OpText, true, []byte("after the pings"))
 		for range 2 {
-			f, err := readFrame(c)
+			f, err := wstest.ReadFrame(c)
 			if err != nil {
 				return
 			}
 			pongs <- f
 		}
-		readClose(c)
+		wstest.ReadClose(c)
 	})
-	c := srv.dial(t, &Dialer{}, dialer.Options{})
+	c := dial(t, &Dialer{}, srv.URL(), dialer.Options{})
 	p, err := c.ReadMessage()
 	if err != nil || string(p) != "after the pings" {
 		t.Fatalf("ReadMessage = %q, %v; want the message after the pings", p, err)
 	}
 	for _, want := range []string{"are you there?", ""} {
-		f := await(t, pongs)
-		if f.h.OpCode != ws.OpPong || !f.h.Masked || string(f.p) != want {
-			t.Errorf("answer = %v masked %v %q, want a masked pong %q", f.h.OpCode, f.h.Masked, f.p, want)
+		f := wstest.Await(t, pongs)
+		if f.Header.OpCode != ws.OpPong || !f.Header.Masked || string(f.Payload) != want {
+			t.Errorf("answer = %v masked %v %q, want a masked pong %q", f.Header.OpCode, f.Header.Masked, f.Payload, want)
 		}
 	}
 }
@@ -317,70 +318,70 @@ func TestReadMessageFragmented(t *testing.T) {
 	big := bytes.Repeat([]byte("0123456789"), 1000) // over the read buffer
 	tests := []struct {
 		name   string
-		frames []frame
+		frames []wstest.Frame
 		want   []byte
 	}{
 		{
 			name: "text and continuations with a ping between",
-			frames: []frame{
-				{ws.Header{OpCode: ws.OpText}, []byte("INVITE sip:bob")},
-				{ws.Header{OpCode: ws.OpPing, Fin: true}, []byte("ping")},
-				{ws.Header{OpCode: ws.OpContinuation}, []byte("@example.com")},
-				{ws.Header{OpCode: ws.OpPong, Fin: true}, nil},
-				{ws.Header{OpCode: ws.OpContinuation, Fin: true}, []byte(" SIP/2.0")},
+			frames: []wstest.Frame{
+				{Header: ws.Header{OpCode: ws.OpText}, Payload: []byte("INVITE sip:bob")},
+				{Header: ws.Header{OpCode: ws.OpPing, Fin: true}, Payload: []byte("ping")},
+				{Header: ws.Header{OpCode: ws.OpContinuation}, Payload: []byte("@example.com")},
+				{Header: ws.Header{OpCode: ws.OpPong, Fin: true}, Payload: nil},
+				{Header: ws.Header{OpCode: ws.OpContinuation, Fin: true}, Payload: []byte(" SIP/2.0")},
 			},
 			want: []byte("INVITE sip:bob@example.com SIP/2.0"),
 		},
 		{
 			name: "binary with empty fragments",
-			frames: []frame{
-				{ws.Header{OpCode: ws.OpBinary}, nil},
-				{ws.Header{OpCode: ws.OpContinuation}, []byte{0xff}},
-				{ws.Header{OpCode: ws.OpContinuation, Fin: true}, nil},
+			frames: []wstest.Frame{
+				{Header: ws.Header{OpCode: ws.OpBinary}, Payload: nil},
+				{Header: ws.Header{OpCode: ws.OpContinuation}, Payload: []byte{0xff}},
+				{Header: ws.Header{OpCode: ws.OpContinuation, Fin: true}, Payload: nil},
 			},
 			want: []byte{0xff},
 		},
 		{
 			name: "only empty fragments",
-			frames: []frame{
-				{ws.Header{OpCode: ws.OpText}, nil},
-				{ws.Header{OpCode: ws.OpContinuation, Fin: true}, nil},
+			frames: []wstest.Frame{
+				{Header: ws.Header{OpCode: ws.OpText}, Payload: nil},
+				{Header: ws.Header{OpCode: ws.OpContinuation, Fin: true}, Payload: nil},
 			},
 			want: []byte{},
 		},
 		{
 			name: "larger than the read buffer",
-			frames: []frame{
-				{ws.Header{OpCode: ws.OpText}, big[:3000]},
-				{ws.Header{OpCode: ws.OpContinuation}, big[3000:9000]},
-				{ws.Header{OpCode: ws.OpContinuation, Fin: true}, big[9000:]},
+			frames: []wstest.Frame{
+				{Header: ws.Header{OpCode: ws.OpText}, Payload: big[:3000]},
+				{Header: ws.Header{OpCode: ws.OpContinuation}, Payload: big[3000:9000]},
+				{Header: ws.Header{OpCode: ws.OpContinuation, Fin: true}, Payload: big[9000:]},
 			},
 			want: big,
 		},
 		{
 			name:   "one frame larger than the read buffer",
-			frames: []frame{{ws.Header{OpCode: ws.OpText, Fin: true}, big}},
+			frames: []wstest.Frame{{Header: ws.Header{OpCode: ws.OpText, Fin: true}, Payload: big}},
 			want:   big,
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			pongs := make(chan []byte, len(tt.frames))
-			srv := serve(t, sipUpgrader, func(c net.Conn) {
+			srv := wstest.ServeSIP(t, func(c net.Conn) {
 				for _, f := range tt.frames {
-					writeFrame(c, f.h.OpCode, f.h.Fin, f.p)
+					wstest.WriteFrame(c, f.Header.OpCode, f.Header.Fin, f.Payload)
 				}
-				writeFrame(c, ws.OpText, true, []byte("next"))
+				wstest.WriteFrame(c, ws.OpText, true, []byte("next"))
 				for {
-					f, err := readFrame(c)
-					if err != nil || f.h.OpCode == ws.OpClose {
+					f, err := wstest.ReadFrame(c)
+					if err != nil || f.Header.OpCode == ws.OpClose {
 						close(pongs)
 						return
 					}
-					pongs <- f.p
+					pongs <- f.Payload
 				}
 			})
-			c := srv.dial(t, &Dialer{}, dialer.Options{})
+			c := dial(t, &Dialer{}, srv.URL(), dialer.Options{})
 			got, err := c.ReadMessage()
 			if err != nil || !bytes.Equal(got, tt.want) {
 				t.Fatalf("ReadMessage = %d bytes %.40q, %v; want %d bytes %.40q", len(got), got, err, len(tt.want), tt.want)
@@ -395,8 +396,8 @@ func TestReadMessageFragmented(t *testing.T) {
 			}
 			var want []string
 			for _, f := range tt.frames {
-				if f.h.OpCode == ws.OpPing {
-					want = append(want, string(f.p))
+				if f.Header.OpCode == ws.OpPing {
+					want = append(want, string(f.Payload))
 				}
 			}
 			if strings.Join(answered, ",") != strings.Join(want, ",") {
@@ -431,17 +432,17 @@ func TestReadMessageProtocolError(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			codes := make(chan int, 1)
-			srv := serve(t, sipUpgrader, func(c net.Conn) {
+			srv := wstest.ServeSIP(t, func(c net.Conn) {
 				c.Write(tt.raw)
-				code, _, _ := readClose(c)
+				code, _, _ := wstest.ReadClose(c)
 				codes <- code
 			})
-			c := srv.dial(t, &Dialer{}, dialer.Options{})
+			c := dial(t, &Dialer{}, srv.URL(), dialer.Options{})
 			_, err := c.ReadMessage()
-			if ce := closeCode(t, err); ce.Code != tt.code || !errors.Is(err, tt.cause) {
+			if ce := wstest.CloseErrorOf(t, err); ce.Code != tt.code || !errors.Is(err, tt.cause) {
 				t.Errorf("ReadMessage = %v, want %d wrapping %v", err, tt.code, tt.cause)
 			}
-			if got := await(t, codes); got != tt.code {
+			if got := wstest.Await(t, codes); got != tt.code {
 				t.Errorf("server got close %d, want %d", got, tt.code)
 			}
 		})
@@ -451,12 +452,12 @@ func TestReadMessageProtocolError(t *testing.T) {
 func TestReadMessageSmallBuffer(t *testing.T) {
 	// A read buffer below the minimum is raised so that control frames
 	// still fit; messages larger than it go through the reassembly buffer.
-	srv := serve(t, sipUpgrader, func(c net.Conn) {
-		writeFrame(c, ws.OpPing, true, bytes.Repeat([]byte("p"), 125))
-		writeFrame(c, ws.OpText, true, bytes.Repeat([]byte("m"), 1000))
-		readClose(c)
+	srv := wstest.ServeSIP(t, func(c net.Conn) {
+		wstest.WriteFrame(c, ws.OpPing, true, bytes.Repeat([]byte("p"), 125))
+		wstest.WriteFrame(c, ws.OpText, true, bytes.Repeat([]byte("m"), 1000))
+		wstest.ReadClose(c)
 	})
-	c := srv.dial(t, &Dialer{ReadBufferSize: 16}, dialer.Options{})
+	c := dial(t, &Dialer{ReadBufferSize: 16}, srv.URL(), dialer.Options{})
 	if got := c.br.Size(); got != minReadBufferSize {
 		t.Errorf("read buffer = %d bytes, want %d", got, minReadBufferSize)
 	}
@@ -476,25 +477,25 @@ func TestPongWaitsForWriteInProgress(t *testing.T) {
 		werr := make(chan error, 1)
 		go func() { werr <- c.WriteMessage(msg) }()
 		synctest.Wait() // the first Write is blocked, the peer not reading yet
-		go writeFrame(peer, ws.OpPing, true, []byte("ping"))
-		read := readAsync(c)
+		go wstest.WriteFrame(peer, ws.OpPing, true, []byte("ping"))
+		read := wstest.ReadAsync(c)
 		synctest.Wait() // the reader has the ping and waits to answer it
 
 		r := bufio.NewReaderSize(peer, 16) // the message crosses the pipe in small pieces
-		f, err := readFrame(r)
-		if err != nil || f.h.OpCode != ws.OpText || !bytes.Equal(f.p, msg) {
-			t.Fatalf("first frame = %v %d bytes (%v), want the whole message", f.h.OpCode, len(f.p), err)
+		f, err := wstest.ReadFrame(r)
+		if err != nil || f.Header.OpCode != ws.OpText || !bytes.Equal(f.Payload, msg) {
+			t.Fatalf("first frame = %v %d bytes (%v), want the whole message", f.Header.OpCode, len(f.Payload), err)
 		}
 		if err := <-werr; err != nil {
 			t.Errorf("WriteMessage = %v, want nil", err)
 		}
 		select {
 		case r := <-read:
-			t.Fatalf("ReadMessage = %v before answering the ping", r.err)
+			t.Fatalf("ReadMessage = %v before answering the ping", r.Err)
 		default:
 		}
-		if f, err := readFrame(r); err != nil || f.h.OpCode != ws.OpPong || string(f.p) != "ping" {
-			t.Errorf("second frame = %v %q (%v), want the pong %q", f.h.OpCode, f.p, err, "ping")
+		if f, err := wstest.ReadFrame(r); err != nil || f.Header.OpCode != ws.OpPong || string(f.Payload) != "ping" {
+			t.Errorf("second frame = %v %q (%v), want the pong %q", f.Header.OpCode, f.Payload, err, "ping")
 		}
 		go io.Copy(io.Discard, r)
 		c.Close(dialer.CloseNormalClosure, "")
@@ -524,9 +525,9 @@ func TestNoFrameAfterFailedWrite(t *testing.T) {
 		if err := c.WriteMessage([]byte("next")); !errors.Is(err, os.ErrDeadlineExceeded) {
 			t.Errorf("WriteMessage after the failure = %v, want the first failure again", err)
 		}
-		go writeFrame(peer, ws.OpPing, true, []byte("ping"))
+		go wstest.WriteFrame(peer, ws.OpPing, true, []byte("ping"))
 		_, err = c.ReadMessage()
-		if ce := closeCode(t, err); ce.Code != dialer.CloseAbnormal || !errors.Is(err, os.ErrDeadlineExceeded) {
+		if ce := wstest.CloseErrorOf(t, err); ce.Code != dialer.CloseAbnormal || !errors.Is(err, os.ErrDeadlineExceeded) {
 			t.Errorf("ReadMessage = %v, want 1006: the pong cannot be sent", err)
 		}
 		if err := c.Close(dialer.CloseNormalClosure, ""); err != nil {

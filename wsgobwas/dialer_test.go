@@ -3,10 +3,8 @@ package wsgobwas
 import (
 	"bufio"
 	"context"
-	"crypto/sha1"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/base64"
 	"errors"
 	"io"
 	"net"
@@ -20,6 +18,7 @@ import (
 
 	"github.com/gobwas/ws"
 	"github.com/sipws/sipws/dialer"
+	"github.com/sipws/sipws/internal/wstest"
 )
 
 func TestDialSubprotocol(t *testing.T) {
@@ -36,15 +35,15 @@ func TestDialSubprotocol(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			closed := make(chan error, 1)
-			srv := serve(t, tt.up, func(c net.Conn) {
+			srv := wstest.ServeUpgraded(t, tt.up, func(c net.Conn) {
 				_, err := c.Read(make([]byte, 1))
 				closed <- err
 			})
-			_, err := new(Dialer).Dial(context.Background(), srv.url, dialer.Options{})
+			_, err := new(Dialer).Dial(context.Background(), srv.URL(), dialer.Options{})
 			if !errors.Is(err, dialer.ErrSubprotocol) {
 				t.Fatalf("Dial = %v, want ErrSubprotocol", err)
 			}
-			if err := await(t, closed); err != io.EOF {
+			if err := wstest.Await(t, closed); err != io.EOF {
 				t.Errorf("server read = %v, want io.EOF: the client must close the socket", err)
 			}
 		})
@@ -89,8 +88,8 @@ func TestDialRefusedWithStatus(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := serveRaw(t, tt.handle)
-			_, err := new(Dialer).Dial(context.Background(), srv.url, dialer.Options{})
+			srv := wstest.ServeRaw(t, tt.handle)
+			_, err := new(Dialer).Dial(context.Background(), srv.URL(), dialer.Options{})
 			var he *dialer.HandshakeError
 			if !errors.As(err, &he) {
 				t.Fatalf("Dial = %v, want a *dialer.HandshakeError", err)
@@ -108,7 +107,7 @@ func TestDialRefusedWithStatus(t *testing.T) {
 func TestDialStalledHandshakeCancel(t *testing.T) {
 	accepted := make(chan struct{})
 	ended := make(chan error, 1)
-	srv := serveRaw(t, func(c net.Conn) {
+	srv := wstest.ServeRaw(t, func(c net.Conn) {
 		close(accepted)
 		_, err := io.Copy(io.Discard, c) // never answers the upgrade
 		ended <- err
@@ -120,14 +119,14 @@ func TestDialStalledHandshakeCancel(t *testing.T) {
 		cancel()
 	}()
 	start := time.Now()
-	_, err := new(Dialer).Dial(ctx, srv.url, dialer.Options{})
+	_, err := new(Dialer).Dial(ctx, srv.URL(), dialer.Options{})
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("Dial = %v, want an error wrapping context.Canceled", err)
 	}
 	if d := time.Since(start); d > time.Second {
 		t.Errorf("Dial returned %v after the cancel, want promptly", d)
 	}
-	if err := await(t, ended); err != nil {
+	if err := wstest.Await(t, ended); err != nil {
 		t.Errorf("server saw %v, want EOF: Dial must close the socket", err)
 	}
 }
@@ -185,7 +184,7 @@ func TestDialHeader(t *testing.T) {
 	}
 	got := make(chan seen, 1)
 	var s seen
-	up := sipUpgrader
+	up := wstest.SIPUpgrader()
 	up.OnHost = func(h []byte) error { s.host = string(h); return nil }
 	up.OnHeader = func(k, v []byte) error {
 		if s.header == nil {
@@ -194,13 +193,13 @@ func TestDialHeader(t *testing.T) {
 		s.header.Add(string(k), string(v))
 		return nil
 	}
-	srv := serve(t, up, func(c net.Conn) {
+	srv := wstest.ServeUpgraded(t, up, func(c net.Conn) {
 		got <- s
-		readClose(c)
+		wstest.ReadClose(c)
 	})
 	h := http.Header{"Origin": {"https://phone.example.com"}, "Host": {"sip.example.com"}, "user-agent": {"sipws-test"}}
-	srv.dial(t, &Dialer{}, dialer.Options{Header: h})
-	g := await(t, got)
+	dial(t, &Dialer{}, srv.URL(), dialer.Options{Header: h})
+	g := wstest.Await(t, got)
 	if g.host != "sip.example.com" {
 		t.Errorf("server saw Host %q, want the one from Options.Header", g.host)
 	}
@@ -255,24 +254,20 @@ func TestDialConnectionRefused(t *testing.T) {
 func TestDialBufferedAfterHandshake(t *testing.T) {
 	// The server's first frame arrives in the same segment as its 101, so
 	// gobwas's handshake reader holds it: the connection must read it.
-	srv := serveRaw(t, func(c net.Conn) {
+	srv := wstest.ServeRaw(t, func(c net.Conn) {
 		br := bufio.NewReader(c)
 		req, err := http.ReadRequest(br)
 		if err != nil {
 			return
 		}
-		sum := sha1.Sum([]byte(req.Header.Get("Sec-WebSocket-Key") + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
-		resp := "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-			"Sec-WebSocket-Accept: " + base64.StdEncoding.EncodeToString(sum[:]) + "\r\n" +
-			"Sec-WebSocket-Protocol: sip\r\n\r\n"
 		msg := ws.MustCompileFrame(ws.NewTextFrame([]byte("early")))
-		c.Write(append([]byte(resp), msg...))
+		c.Write(append([]byte(wstest.UpgradeResponse(req, "Sec-WebSocket-Protocol: sip\r\n")), msg...))
 		echoRW(struct {
 			io.Reader
 			io.Writer
 		}{br, c})
 	})
-	c := srv.dial(t, &Dialer{}, dialer.Options{})
+	c := dial(t, &Dialer{}, srv.URL(), dialer.Options{})
 	if !c.brWS {
 		t.Fatalf("the connection does not use gobwas's handshake reader; the test server's timing did not hold")
 	}
@@ -299,7 +294,7 @@ func TestDialTLS(t *testing.T) {
 		handlers.Add(1)
 		defer handlers.Done()
 		defer c.Close()
-		c.SetDeadline(time.Now().Add(wait))
+		c.SetDeadline(time.Now().Add(wstest.Wait))
 		echo(c)
 	}))
 	defer ts.Close()

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gobwas/ws"
 	"github.com/sipws/sipws/internal/race"
+	"github.com/sipws/sipws/internal/wstest"
 	"github.com/sipws/sipws/selector"
 	"github.com/sipws/sipws/sipmsg"
 	"github.com/sipws/sipws/transport"
@@ -41,7 +42,7 @@ func TestTransportZeroAllocs(t *testing.T) {
 			if !tt.send {
 				srv = floodServer(t, ws.NewTextFrame(sipResponse))
 			}
-			servers, err := selector.Parse(srv.url)
+			servers, err := selector.Parse(srv.URL())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -57,7 +58,7 @@ func TestTransportZeroAllocs(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ctx, cancel := context.WithTimeout(context.Background(), wait)
+			ctx, cancel := context.WithTimeout(context.Background(), wstest.Wait)
 			defer cancel()
 			if err := tr.Connect(ctx); err != nil {
 				t.Fatal(err)
