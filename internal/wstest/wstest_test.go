@@ -336,3 +336,26 @@ func TestDial(t *testing.T) {
 		t.Errorf("failure %q, want it to name the URL", msg)
 	}
 }
+
+// The scripted connection completes a real handshake and then delivers its
+// stream: checked with gobwas's own client.
+func TestScriptedDial(t *testing.T) {
+	frame := ws.MustCompileFrame(ws.NewTextFrame([]byte("hello")))
+	d := ws.Dialer{Protocols: []string{"sip"}, NetDial: ScriptedDial(frame)}
+	c, br, hs, err := d.Dial(context.Background(), "ws://scripted.invalid/")
+	if err != nil || hs.Protocol != "sip" {
+		t.Fatalf("Dial = %v, protocol %q", err, hs.Protocol)
+	}
+	defer c.Close()
+	var r io.Reader = c
+	if br != nil {
+		r = br
+	}
+	f, err := ReadFrame(r)
+	if err != nil || string(f.Payload) != "hello" {
+		t.Fatalf("ReadFrame = %q, %v", f.Payload, err)
+	}
+	if _, err := ReadFrame(r); !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Errorf("after the stream: %v, want EOF", err)
+	}
+}
