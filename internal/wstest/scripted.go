@@ -17,7 +17,7 @@ import (
 // backend's frame reader whatever a lying server could send, with no
 // socket and no goroutine. What the client writes after the handshake is
 // discarded.
-func ScriptedDial(stream []byte) func(ctx context.Context, network, addr string) (net.Conn, error) {
+func ScriptedDial(stream []byte) NetDial {
 	return func(context.Context, string, string) (net.Conn, error) {
 		return &scriptedConn{stream: stream}, nil
 	}
