@@ -37,8 +37,8 @@ type sipTransport interface {
 // netDial opens the TCP connection under a backend's WebSocket.
 type netDial = func(ctx context.Context, network, addr string) (net.Conn, error)
 
-// backend makes transports of one shipped backend: with New, or over a
-// Dialer whose TCP connections nd opens when nd is not nil.
+// backend makes transports of one shipped backend, over a Dialer whose
+// TCP connections nd opens (nil: the Dialer's default, as New uses).
 type backend struct {
 	name string
 	new  func(c transport.Config, nd netDial) (sipTransport, error)
@@ -46,34 +46,10 @@ type backend struct {
 
 var backends = []backend{
 	{"ws", func(c transport.Config, nd netDial) (sipTransport, error) {
-		var (
-			t   *ws.Transport
-			err error
-		)
-		if nd == nil {
-			t, err = ws.New(c)
-		} else {
-			t, err = ws.NewWithDialer(c, &ws.Dialer{NetDial: nd})
-		}
-		if err != nil {
-			return nil, err
-		}
-		return t, nil
+		return ws.NewWithDialer(c, &ws.Dialer{NetDial: nd})
 	}},
 	{"wsgobwas", func(c transport.Config, nd netDial) (sipTransport, error) {
-		var (
-			t   *wsgobwas.Transport
-			err error
-		)
-		if nd == nil {
-			t, err = wsgobwas.New(c)
-		} else {
-			t, err = wsgobwas.NewWithDialer(c, &wsgobwas.Dialer{NetDial: nd})
-		}
-		if err != nil {
-			return nil, err
-		}
-		return t, nil
+		return wsgobwas.NewWithDialer(c, &wsgobwas.Dialer{NetDial: nd})
 	}},
 }
 
