@@ -97,3 +97,28 @@ type Conn interface {
 // IsText reports whether p goes out as a text frame: SIP is UTF-8, and
 // RFC 7118 §5.2 sends anything else as binary.
 func IsText(p []byte) bool { return utf8.Valid(p) }
+
+// A Pinger is a Conn that can send native WebSocket pings (RFC 6455
+// §5.5.2) and report their pongs: an optional ability, which the Base
+// discovers with a type assertion, as database/sql discovers
+// driver.Pinger. keepalive.WebSocketPing needs it; without it, a transport
+// in that mode fails Connect with an error naming the mode, and every
+// other mode works as before. Both shipped backends have it.
+type Pinger interface {
+	Conn
+
+	// Ping writes one Ping frame carrying p (at most 125 bytes), whole,
+	// in one write. It returns nil only once the frame was written. Like
+	// WriteMessage it is called from one goroutine at a time, never
+	// concurrently with WriteMessage (the Base serialises every writer),
+	// and it must not modify p, not even for a moment.
+	Ping(p []byte) error
+
+	// SetPongHandler sets the function called with the payload of each
+	// Pong frame the connection reads. It is called from inside
+	// ReadMessage, on the reading goroutine, before ReadMessage returns
+	// the next data message; the payload is valid only during the call.
+	// Nil skips pongs. The Base calls SetPongHandler before its first
+	// ReadMessage and not again.
+	SetPongHandler(f func(payload []byte))
+}

@@ -29,6 +29,11 @@ var ErrSubprotocol = errors.New("dialer: server did not select the sip subprotoc
 // incoming message exceeds Options.MaxMessageSize.
 var ErrMessageTooLarge = errors.New("dialer: message larger than the max message size")
 
+// ErrSendTooLarge is wrapped by the error of WriteMessage (and of
+// transport.Base.Send) for a message larger than Options.MaxSendSize;
+// nothing of it was written.
+var ErrSendTooLarge = errors.New("dialer: message larger than the max send size")
+
 // HandshakeError reports an upgrade refused with an HTTP status.
 type HandshakeError struct {
 	StatusCode int    // the HTTP status, e.g. 400, 404, 503

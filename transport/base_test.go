@@ -13,7 +13,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/sipws/sipws/dialer"
-	"github.com/sipws/sipws/internal/memws"
+	"github.com/sipws/sipws/dialer/dialertest"
 	"github.com/sipws/sipws/selector"
 	"github.com/sipws/sipws/sipmsg"
 )
@@ -26,14 +26,14 @@ func TestConnectShared(t *testing.T) {
 		ss := servers(t, "ws://slow")
 		s := newSetup(t, Config{Servers: ss, ConnectionTimeout: 10 * time.Second})
 		l := s.net.Listen(ss[0].URI, sipServer(false, nil))
-		l.SetMode(memws.Stall)
+		l.SetMode(dialertest.Stall)
 		var wg sync.WaitGroup
 		errs := make(chan error, 5)
 		for range 5 {
 			wg.Go(func() { errs <- s.b.Connect(context.Background()) })
 		}
 		synctest.Wait()
-		l.SetMode(memws.Accept) // the stalled dial times out, the retry is accepted
+		l.SetMode(dialertest.Accept) // the stalled dial times out, the retry is accepted
 		wg.Wait()
 		close(errs)
 		for err := range errs {
@@ -60,11 +60,11 @@ func TestConnectShared(t *testing.T) {
 // reaches Connect's error.
 func TestRefusedHandshakesAreFailedAttempts(t *testing.T) {
 	for _, tc := range []struct {
-		mode memws.Mode
+		mode dialertest.Mode
 		want func(error) bool
 	}{
-		{memws.NoSubprotocol, func(err error) bool { return errors.Is(err, dialer.ErrSubprotocol) }},
-		{memws.RejectHandshake, func(err error) bool {
+		{dialertest.NoSubprotocol, func(err error) bool { return errors.Is(err, dialer.ErrSubprotocol) }},
+		{dialertest.RejectHandshake, func(err error) bool {
 			var he *dialer.HandshakeError
 			return errors.As(err, &he) && he.StatusCode == 503
 		}},

@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/sipws/sipws/dialer"
+	"github.com/sipws/sipws/keepalive"
 	"github.com/sipws/sipws/selector"
 )
 
@@ -22,6 +23,16 @@ const (
 	DefaultKeepAliveDebounce       = 10 * time.Second
 	DefaultRecoveryMinInterval     = 2 * time.Second
 	DefaultRecoveryMaxInterval     = 30 * time.Second
+
+	// DefaultReconnectionJitter spreads each wait between retries over
+	// [0.5, 1.5) × ReconnectionTimeout (beyond SIP.js).
+	DefaultReconnectionJitter = 0.5
+
+	// DefaultServerHoldDown is how long a server stays marked in error
+	// when ServerHoldDown is zero (beyond SIP.js): the default recovery
+	// ceiling, so a server that failed is retried no later than a
+	// recovering transport would retry everything.
+	DefaultServerHoldDown = DefaultRecoveryMaxInterval
 )
 
 // Config configures a transport. The zero value of every field means the
@@ -62,6 +73,32 @@ type Config struct {
 	// with 1001 and the transport reconnects ("keepAlivePongTimeout",
 	// default 0: off).
 	KeepAlivePongTimeout time.Duration
+
+	// KeepAliveMode is what a keepalive ping is: keepalive.CRLF (the zero
+	// value and SIP.js's), keepalive.WebSocketPing or keepalive.Options
+	// ("keepAliveMode": "crlf", "ws-ping", "options"; beyond SIP.js).
+	// Interval, debounce and pong timeout mean the same in every mode.
+	KeepAliveMode keepalive.Mode
+
+	// ReconnectionJitter, beyond SIP.js, spreads each wait between retries
+	// on one server uniformly over [(1−j), (1+j)) × ReconnectionTimeout, so
+	// that a fleet of transports that lost the same server does not come
+	// back in step ("reconnectionJitter", default 0.5; at most 1). A
+	// negative value means none: SIP.js's exact schedule.
+	ReconnectionJitter float64
+
+	// ServerHoldDown, beyond SIP.js, is how long a server stays marked in
+	// error ("serverHoldDown", default DefaultServerHoldDown). A negative
+	// value keeps marks until every server has failed, as SIP.js does.
+	// When every server is marked, all marks reset and recovery waits,
+	// whatever the hold-down.
+	ServerHoldDown time.Duration
+
+	// FailbackInterval, beyond SIP.js, turns failback on: while OPEN on a
+	// server of lower weight than the best available one, the transport
+	// probes the better servers every interval and moves to one that
+	// answers, make-before-break ("failbackInterval", default 0: off).
+	FailbackInterval time.Duration
 
 	// RecoveryMinInterval and RecoveryMaxInterval clamp the default
 	// recovery schedule ("connectionRecoveryMinInterval" and
@@ -193,6 +230,7 @@ func (c Config) withDefaults() (Config, error) {
 		{"connectionRecoveryMinInterval", &c.RecoveryMinInterval, DefaultRecoveryMinInterval},
 		{"connectionRecoveryMaxInterval", &c.RecoveryMaxInterval, DefaultRecoveryMaxInterval},
 		{"dial.handshakeTimeout", &c.Dial.HandshakeTimeout, 0},
+		{"failbackInterval", &c.FailbackInterval, 0},
 	}
 	for _, d := range durations {
 		switch {
@@ -207,18 +245,44 @@ func (c Config) withDefaults() (Config, error) {
 			c.RecoveryMinInterval, c.RecoveryMaxInterval))
 	}
 	switch {
+	case c.ServerHoldDown == 0:
+		c.ServerHoldDown = DefaultServerHoldDown
+	case c.ServerHoldDown < 0:
+		c.ServerHoldDown = -1 // marks last until every server has failed
+	}
+	switch j := c.ReconnectionJitter; {
+	case math.IsNaN(j) || j > 1:
+		bad("reconnectionJitter", fmt.Errorf("%v is not a fraction of at most 1", j))
+	case j == 0:
+		c.ReconnectionJitter = DefaultReconnectionJitter
+	case j < 0:
+		c.ReconnectionJitter = -1 // none: SIP.js's exact schedule
+	}
+	if !c.KeepAliveMode.Valid() {
+		bad("keepAliveMode", fmt.Errorf("%v: %w", c.KeepAliveMode, keepalive.ErrMode))
+	}
+	switch {
 	case c.MaxReconnectionAttempts == 0:
 		c.MaxReconnectionAttempts = DefaultMaxReconnectionAttempts
 	case c.MaxReconnectionAttempts < 0:
 		c.MaxReconnectionAttempts = -1 // no retries: fail over after the first failure
 	}
+	if c.Dial.MaxSendSize < 0 {
+		bad("maxSendSize", fmt.Errorf("%d %w", c.Dial.MaxSendSize, ErrNegative))
+	}
 	if c.Dial.MaxMessageSize < 0 {
 		bad("maxMessageSize", fmt.Errorf("%d %w", c.Dial.MaxMessageSize, ErrNegative))
-	} else if err := c.Dial.Check(); err != nil {
-		bad("dial.header", err) // a header the handshake cannot send
+	}
+	if c.Dial.MaxMessageSize >= 0 && c.Dial.MaxSendSize >= 0 {
+		if err := c.Dial.Check(); err != nil {
+			bad("dial.header", err) // a header or Origin the handshake cannot send
+		}
 	}
 	if c.Dial.MaxMessageSize == 0 {
 		c.Dial.MaxMessageSize = dialer.DefaultMaxMessageSize
+	}
+	if c.Dial.MaxSendSize == 0 {
+		c.Dial.MaxSendSize = dialer.DefaultMaxSendSize
 	}
 	if c.Logger == nil {
 		c.Logger = hclog.NewNullLogger()

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/sipws/sipws/dialer"
-	"github.com/sipws/sipws/internal/memws"
+	"github.com/sipws/sipws/dialer/dialertest"
 	"github.com/sipws/sipws/selector"
 )
 
@@ -34,7 +34,7 @@ func TestConfigSIPjsJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(sipjs), &c); err != nil {
 		t.Fatal(err)
 	}
-	b, err := NewBase(c, new(memws.Network))
+	b, err := NewBase(c, new(dialertest.Network))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +65,7 @@ func TestConfigSIPjsJSON(t *testing.T) {
 
 // TestConfigDefaults: the zero value of every field is the SIP.js default.
 func TestConfigDefaults(t *testing.T) {
-	b, err := NewBase(Config{Servers: servers(t, "ws://a")}, new(memws.Network))
+	b, err := NewBase(Config{Servers: servers(t, "ws://a")}, new(dialertest.Network))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +111,7 @@ func TestConfigErrors(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			_, err := NewBase(c, new(memws.Network))
+			_, err := NewBase(c, new(dialertest.Network))
 			if err == nil {
 				t.Fatal("NewBase accepted an invalid config")
 			}
@@ -137,7 +137,7 @@ func TestConfigErrors(t *testing.T) {
 
 // TestNegativeMaxReconnectionAttemptsNormalised keeps "no retries".
 func TestNegativeMaxReconnectionAttemptsNormalised(t *testing.T) {
-	b, err := NewBase(Config{Servers: servers(t, "ws://a"), MaxReconnectionAttempts: -7}, new(memws.Network))
+	b, err := NewBase(Config{Servers: servers(t, "ws://a"), MaxReconnectionAttempts: -7}, new(dialertest.Network))
 	if err != nil {
 		t.Fatal(err)
 	}

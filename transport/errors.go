@@ -19,6 +19,11 @@ var ErrDisconnected = errors.New("transport: disconnected")
 // got no pong within KeepAlivePongTimeout (RFC 5626 §4.4.1: the flow failed).
 var ErrPongTimeout = errors.New("transport: keepalive pong timeout")
 
+// ErrFailback is the error Events.Disconnected reports for the connection a
+// transport left for a better server (Config.FailbackInterval): the new
+// connection was OPEN before the old one closed, and Connected follows.
+var ErrFailback = errors.New("transport: moved to a better server (failback)")
+
 // ServerError is the last error seen on one server before it was marked in
 // error. TransportError receives it, and ConnectError holds one per server.
 type ServerError struct {

@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/sipws/sipws/internal/memws"
+	"github.com/sipws/sipws/dialer/dialertest"
 	"github.com/sipws/sipws/selector"
 	"github.com/sipws/sipws/sipmsg"
 	"github.com/sipws/sipws/transport"
@@ -16,8 +16,8 @@ import (
 func Example() {
 	// An in-memory server that answers OPTIONS; real code uses ws.New or
 	// wsgobwas.New, whose dialers open real sockets.
-	var network memws.Network
-	network.Listen("ws://127.0.0.1:80", func(c *memws.ServerConn) {
+	var network dialertest.Network
+	network.Listen("ws://127.0.0.1:80", func(c *dialertest.ServerConn) {
 		for {
 			p, err := c.ReadMessage()
 			if err != nil {

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/sipws/sipws/dialer"
-	"github.com/sipws/sipws/internal/memws"
+	"github.com/sipws/sipws/dialer/dialertest"
 	"github.com/sipws/sipws/selector"
 	"github.com/sipws/sipws/sipmsg"
 )
@@ -78,7 +78,7 @@ func (l *log) events() Events {
 
 // setup is one in-memory world: a network, a recording dialer and a Base.
 type setup struct {
-	net *memws.Network
+	net *dialertest.Network
 	rec *recorder
 	log *log
 	b   *Base
@@ -86,7 +86,7 @@ type setup struct {
 
 func newSetup(t *testing.T, cfg Config) *setup {
 	t.Helper()
-	s := &setup{net: new(memws.Network), log: &log{start: time.Now()}}
+	s := &setup{net: dialertest.NewNetwork(t), log: &log{start: time.Now()}}
 	s.rec = &recorder{d: s.net, start: time.Now()}
 	cfg.Events = s.log.events()
 	b, err := NewBase(cfg, s.rec)
@@ -122,8 +122,8 @@ func servers(t testing.TB, uris ...string) selector.Servers {
 
 // sipServer answers CRLF pings with a CRLF pong (unless silent), answers
 // OPTIONS with 200 OK, and passes every other message to got.
-func sipServer(silent bool, got chan<- string) func(*memws.ServerConn) {
-	return func(c *memws.ServerConn) {
+func sipServer(silent bool, got chan<- string) func(*dialertest.ServerConn) {
+	return func(c *dialertest.ServerConn) {
 		for {
 			p, err := c.ReadMessage()
 			if err != nil {

@@ -8,13 +8,13 @@ import (
 	"testing/synctest"
 	"time"
 
-	"github.com/sipws/sipws/internal/memws"
+	"github.com/sipws/sipws/dialer/dialertest"
 )
 
 // pingTimes records, in virtual time since start, each CRLF CRLF the server
 // receives, answering it unless silent.
-func pingTimes(start time.Time, silent bool, out chan<- time.Duration) func(*memws.ServerConn) {
-	return func(c *memws.ServerConn) {
+func pingTimes(start time.Time, silent bool, out chan<- time.Duration) func(*dialertest.ServerConn) {
+	return func(c *dialertest.ServerConn) {
 		for {
 			p, err := c.ReadMessage()
 			if err != nil {

@@ -8,16 +8,16 @@ import (
 	"testing"
 	"testing/synctest"
 
-	"github.com/sipws/sipws/internal/memws"
+	"github.com/sipws/sipws/dialer/dialertest"
 	"github.com/sipws/sipws/sipmsg"
 )
 
 // connected returns an OPEN transport and the server side of its connection.
-func connected(t *testing.T, cfg Config) (*setup, *memws.ServerConn) {
+func connected(t *testing.T, cfg Config) (*setup, *dialertest.ServerConn) {
 	t.Helper()
 	cfg.Servers = servers(t, "ws://a")
 	s := newSetup(t, cfg)
-	l := s.net.Listen(cfg.Servers[0].URI, func(c *memws.ServerConn) { <-c.ClientClosed() })
+	l := s.net.Listen(cfg.Servers[0].URI, func(c *dialertest.ServerConn) { <-c.ClientClosed() })
 	if err := s.b.Connect(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +119,7 @@ func TestSanityChecks(t *testing.T) {
 }
 
 // srvIn reads one message from the server side without blocking the bubble.
-func srvIn(c *memws.ServerConn) <-chan []byte {
+func srvIn(c *dialertest.ServerConn) <-chan []byte {
 	ch := make(chan []byte, 1)
 	go func() {
 		p, err := c.ReadMessage()

@@ -8,7 +8,7 @@ import (
 	"testing/synctest"
 	"time"
 
-	"github.com/sipws/sipws/internal/memws"
+	"github.com/sipws/sipws/dialer/dialertest"
 )
 
 // TestSend covers the Send contract in virtual time.
@@ -33,7 +33,7 @@ func TestSend(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			ss := servers(t, "ws://a")
 			s := newSetup(t, Config{Servers: ss})
-			l := s.net.Listen(ss[0].URI, func(c *memws.ServerConn) { <-c.ClientClosed() }) // never reads
+			l := s.net.Listen(ss[0].URI, func(c *dialertest.ServerConn) { <-c.ClientClosed() }) // never reads
 			l.SetQueue(0)
 			if err := s.b.Connect(context.Background()); err != nil {
 				t.Fatal(err)

@@ -10,7 +10,7 @@ import (
 	"github.com/cenkalti/backoff/v4"
 
 	"github.com/sipws/sipws/dialer"
-	"github.com/sipws/sipws/internal/memws"
+	"github.com/sipws/sipws/dialer/dialertest"
 )
 
 // TestReconnectionScheduleDeadServer: with the defaults, one dead server is
@@ -22,8 +22,8 @@ func TestReconnectionScheduleDeadServer(t *testing.T) {
 		s := newSetup(t, Config{Servers: servers(t, "ws://dead")})
 		err := s.b.Connect(context.Background())
 		var ce *ConnectError
-		if !errors.As(err, &ce) || len(ce.Servers) != 1 || !errors.Is(err, memws.ErrRefused) {
-			t.Fatalf("Connect = %v, want a *ConnectError wrapping memws.ErrRefused", err)
+		if !errors.As(err, &ce) || len(ce.Servers) != 1 || !errors.Is(err, dialertest.ErrRefused) {
+			t.Fatalf("Connect = %v, want a *ConnectError wrapping dialertest.ErrRefused", err)
 		}
 		want := []string{"dead:80@0s", "dead:80@0s", "dead:80@4s", "dead:80@8s"}
 		if got := s.rec.dials(); !equal(got, want) {
@@ -127,7 +127,7 @@ func TestConnectionTimeout(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ss := servers(t, "ws://stall")
 		s := newSetup(t, Config{Servers: ss, ConnectionTimeout: 3 * time.Second, MaxReconnectionAttempts: 1})
-		s.net.Listen(ss[0].URI, nil).SetMode(memws.Stall)
+		s.net.Listen(ss[0].URI, nil).SetMode(dialertest.Stall)
 		err := s.b.Connect(context.Background())
 		if !errors.Is(err, ErrConnectionTimeout) || !errors.Is(err, context.DeadlineExceeded) {
 			t.Fatalf("Connect = %v, want ErrConnectionTimeout wrapping DeadlineExceeded", err)
@@ -147,7 +147,7 @@ func TestDisconnectDuringConnect(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ss := servers(t, "ws://stall")
 		s := newSetup(t, Config{Servers: ss})
-		s.net.Listen(ss[0].URI, nil).SetMode(memws.Stall)
+		s.net.Listen(ss[0].URI, nil).SetMode(dialertest.Stall)
 		errc := make(chan error, 1)
 		go func() { errc <- s.b.Connect(context.Background()) }()
 		time.Sleep(time.Second)
@@ -251,13 +251,13 @@ func TestConnectContext(t *testing.T) {
 		ss := servers(t, "ws://a")
 		s := newSetup(t, Config{Servers: ss})
 		l := s.net.Listen(ss[0].URI, sipServer(false, nil))
-		l.SetMode(memws.Refuse)
+		l.SetMode(dialertest.Refuse)
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
 		if err := s.b.Connect(ctx); !errors.Is(err, context.DeadlineExceeded) {
 			t.Fatalf("Connect = %v, want DeadlineExceeded", err)
 		}
-		l.SetMode(memws.Accept)
+		l.SetMode(dialertest.Accept)
 		time.Sleep(4 * time.Second) // the 4 s retry
 		if st := s.b.Status(); st != StatusOpen {
 			t.Fatalf("status = %v, want OPEN after the background retry", st)
