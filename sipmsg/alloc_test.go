@@ -67,6 +67,9 @@ func TestZeroAllocs(t *testing.T) {
 			_ = m.Parse(invite)
 			dst = AppendResponse(dst[:0], m, 416, "Unsupported URI Scheme", "a1b2c3")
 		}},
+		{"AppendRedacted", func() {
+			dst = AppendRedacted(dst[:0], authorized)
+		}},
 		{"Problem String and Status", func() {
 			code, reason := BodyTooShort.Status()
 			sink += code + len(reason) + len(ResponseViaMismatch.String())
@@ -79,5 +82,7 @@ func TestZeroAllocs(t *testing.T) {
 	}
 	_ = sink
 }
+
+var authorized = []byte("REGISTER sip:a SIP/2.0\r\nAuthorization: Digest username=\"a\",\r\n response=\"b\"\r\n\r\n")
 
 var tooMany = []byte("OPTIONS sip:a@b SIP/2.0\r\n" + headersN(MaxHeaders+1) + "\r\n")

@@ -1,7 +1,7 @@
 // Package sipmsg is a zero-allocation view of one SIP message (RFC 3261
 // §7), with the sanity checks a SIP-over-WebSocket transport (RFC 7118)
-// runs on what it receives and the stateless response it sends back to a
-// bad request.
+// runs on what it receives, the stateless response it sends back to a
+// bad request, and the redacted copy of a message its SIP trace logs.
 //
 // # Model
 //
@@ -32,6 +32,13 @@
 // whose [Problem.Status] is not 0, the transport first answers with
 // [AppendResponse] (416 for a Request-URI scheme other than sip, 400 for a
 // body shorter than Content-Length).
+//
+// # Tracing
+//
+// [AppendRedacted] copies the raw bytes of a message for a log with the
+// Authorization and Proxy-Authorization values, folded continuation lines
+// included, replaced by "<redacted>". It works on bytes that do not parse
+// too, so a transport can trace what it receives before parsing it.
 //
 // # Concurrency
 //

@@ -104,3 +104,26 @@ func ExampleMessage_Values() {
 	// <sip:bob@192.0.2.9>
 	// 3 Vias on 2 lines
 }
+
+// A transport's SIP trace logs each message with its credentials
+// redacted, folded continuation lines included, before it even parses the
+// message.
+func ExampleAppendRedacted() {
+	msg := []byte("REGISTER sip:127.0.0.1 SIP/2.0\r\n" +
+		"Via: SIP/2.0/WS 4a42f405.invalid;branch=z9hG4bKa93c095d8dff\r\n" +
+		"Authorization: Digest username=\"alice\", realm=\"127.0.0.1\",\r\n" +
+		" nonce=\"Z1r6Y2VjZ2Vm\", uri=\"sip:127.0.0.1\",\r\n" +
+		" response=\"6629fae49393a05397450978507c4ef1\"\r\n" +
+		"CSeq: 2 REGISTER\r\n" +
+		"Content-Length: 0\r\n\r\n")
+
+	buf := make([]byte, 0, 512) // reused in a real transport
+	buf = sipmsg.AppendRedacted(buf, msg)
+	fmt.Print(strings.ReplaceAll(string(buf), "\r\n", "\n"))
+	// Output:
+	// REGISTER sip:127.0.0.1 SIP/2.0
+	// Via: SIP/2.0/WS 4a42f405.invalid;branch=z9hG4bKa93c095d8dff
+	// Authorization: Digest <redacted>
+	// CSeq: 2 REGISTER
+	// Content-Length: 0
+}
