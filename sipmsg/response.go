@@ -7,20 +7,24 @@ import "strconv"
 // sanity-check reply) and returns the extended slice:
 //
 //	SIP/2.0 <code> <reason>
-//	Via: ...            every Via line of req, in order, as received
+//	Via: ...            every non-empty Via line of req, in order
 //	To: ...;tag=<toTag> the first To; the tag is added only when it had none
 //	From: ...
 //	Call-ID: ...
 //	CSeq: ...
 //	Content-Length: 0
 //
-// Header names are written in their long form, so a compact "v:" line is
+// "The first" To, From, Call-ID and CSeq is the first line with a
+// non-empty value, the one Check's presence test accepted, so no header of
+// the answer is empty; likewise an empty Via line is left out (a line of
+// commas only is not empty: Check accepts it, and it is copied). Header
+// names are written in their long form, so a compact "v:" line is
 // answered as "Via:". A folded value is written unfolded, each line break
 // and the white space around it replaced by one SP. A header req lacks is
 // left out. The To tag test ignores "tag" inside the URI's <...> and in a
 // quoted display name, and is case-insensitive; with an empty toTag no tag
-// is added. CR and LF in reason and toTag are written as SP, so neither can
-// break the message.
+// is added. CR and LF in reason and toTag are written as SP, so neither
+// can break the message.
 //
 // code should be 100 to 699, req a parsed request that passed Check's
 // header presence test, and never an ACK (RFC 3261 §17: ACK gets no
@@ -34,8 +38,8 @@ func AppendResponse(dst []byte, req *Message, code int, reason string, toTag str
 	dst = appendText(dst, reason)
 	dst = append(dst, "\r\n"...)
 	for i := 0; i < req.n; i++ {
-		if req.hdr[i].id == idVia {
-			dst = appendHeader(dst, idVia, req.slice(req.hdr[i].value))
+		if h := &req.hdr[i]; h.id == idVia && h.value.end > h.value.off {
+			dst = appendHeader(dst, idVia, req.slice(h.value))
 		}
 	}
 	if to := req.firstValue(idTo); to != nil {
@@ -55,11 +59,13 @@ func AppendResponse(dst []byte, req *Message, code int, reason string, toTag str
 	return append(dst, "Content-Length: 0\r\n\r\n"...)
 }
 
-// firstValue returns the value of the first header line with that id, or
-// nil.
+// firstValue returns the first non-empty value of the header lines with
+// that id, the one Check's presence test accepted, or nil.
 func (m *Message) firstValue(id hdrID) []byte {
-	if i := int(m.first[id]) - 1; i >= 0 && i < m.n {
-		return m.slice(m.hdr[i].value)
+	for i := int(m.first[id]) - 1; i >= 0 && i < m.n; i++ {
+		if h := &m.hdr[i]; h.id == id && h.value.end > h.value.off {
+			return m.slice(h.value)
+		}
 	}
 	return nil
 }

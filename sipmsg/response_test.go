@@ -75,6 +75,34 @@ func TestAppendResponse(t *testing.T) {
 			want: "SIP/2.0 416 Unsupported URI Scheme\r\nVia: SIP/2.0/WS a\r\nTo: sip:bob@b;tag=9\r\n" +
 				"From: sip:a@b;tag=1\r\nCall-ID: c\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n",
 		},
+		{
+			name: "empty first lines: the values Check accepted are copied (Call-ID)",
+			req:  "0 0 SIP/2.0\nv:0\ni:\nf:0\nt:0\ni:0\nCSeq:0\n\n",
+			code: 471, reason: "x", tag: "",
+			want: "SIP/2.0 471 x\r\nVia: 0\r\nTo: 0\r\nFrom: 0\r\nCall-ID: 0\r\nCSeq: 0\r\nContent-Length: 0\r\n\r\n",
+		},
+		{
+			name: "empty first lines: the values Check accepted are copied (CSeq)",
+			req:  "0 0 SIP/2.0\nv:0\nCSeq:\nf:0\nt:0\ni:0\nCSeq:0\n\n",
+			code: 416, reason: "Unsupported URI Scheme", tag: "",
+			want: "SIP/2.0 416 Unsupported URI Scheme\r\nVia: 0\r\nTo: 0\r\nFrom: 0\r\nCall-ID: 0\r\nCSeq: 0\r\nContent-Length: 0\r\n\r\n",
+		},
+		{
+			name: "empty first To and From: the first non-empty ones, the tag added to that To",
+			req: "OPTIONS sips:b SIP/2.0\r\nVia: SIP/2.0/WS a\r\nTo:\r\nFrom: \r\nt: <sip:b@b>\r\nf: <sip:a@b>;tag=1\r\n" +
+				"To: <sip:2@b>\r\nCall-ID: c\r\nCSeq: 1 OPTIONS\r\n\r\n",
+			code: 416, reason: "Unsupported URI Scheme", tag: "t1",
+			want: "SIP/2.0 416 Unsupported URI Scheme\r\nVia: SIP/2.0/WS a\r\nTo: <sip:b@b>;tag=t1\r\n" +
+				"From: <sip:a@b>;tag=1\r\nCall-ID: c\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n",
+		},
+		{
+			name: "empty Via lines are left out, the others kept in order, a line of commas too",
+			req: "OPTIONS sips:b SIP/2.0\r\nVia:\r\nVia: SIP/2.0/WS a\r\nv: , \r\nVia: SIP/2.0/WS b, \r\nVia:\r\n \r\n" +
+				"From: <sip:a@b>;tag=1\r\nTo: <sip:b@b>\r\nCall-ID: c\r\nCSeq: 1 OPTIONS\r\n\r\n",
+			code: 416, reason: "Unsupported URI Scheme", tag: "",
+			want: "SIP/2.0 416 Unsupported URI Scheme\r\nVia: SIP/2.0/WS a\r\nVia: ,\r\nVia: SIP/2.0/WS b,\r\nTo: <sip:b@b>\r\n" +
+				"From: <sip:a@b>;tag=1\r\nCall-ID: c\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n",
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
