@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/gobwas/ws"
-
 	"github.com/sipws/sipws/conformance/sipserver"
 	"github.com/sipws/sipws/dialer"
 )
@@ -31,7 +29,7 @@ var connCases = []testCase{
 					e.t.Errorf("client to server, %s: the server received %s", size(n), differ(got, p))
 				}
 				q := payload(n, byte(i+100))
-				serverSend(e, sc, ws.OpText, true, q)
+				serverSend(e, sc, sipserver.OpText, true, q)
 				if got := e.read(c, "a message of "+size(n)); !bytes.Equal(got, q) {
 					e.t.Errorf("server to client, %s: ReadMessage %s", size(n), differ(got, q))
 				}
@@ -45,14 +43,14 @@ var connCases = []testCase{
 			s := silentServer(e, sipserver.Options{})
 			c, sc := e.open(s, dialer.Options{MaxMessageSize: smallLimit})
 			whole := payload(smallLimit, 1)
-			serverSend(e, sc, ws.OpText, true, whole)
+			serverSend(e, sc, sipserver.OpText, true, whole)
 			if got := e.read(c, "a message of exactly the limit"); !bytes.Equal(got, whole) {
 				e.t.Errorf("a message of exactly MaxMessageSize %d in one frame: ReadMessage %s", smallLimit, differ(got, whole))
 			}
 			parts := payload(smallLimit, 2)
-			serverSend(e, sc, ws.OpText, false, parts[:400])
-			serverSend(e, sc, ws.OpContinuation, false, parts[400:800])
-			serverSend(e, sc, ws.OpContinuation, true, parts[800:])
+			serverSend(e, sc, sipserver.OpText, false, parts[:400])
+			serverSend(e, sc, sipserver.OpContinuation, false, parts[400:800])
+			serverSend(e, sc, sipserver.OpContinuation, true, parts[800:])
 			if got := e.read(c, "a fragmented message of exactly the limit"); !bytes.Equal(got, parts) {
 				e.t.Errorf("a message of exactly MaxMessageSize %d in three fragments: ReadMessage %s", smallLimit, differ(got, parts))
 			}
@@ -62,7 +60,7 @@ var connCases = []testCase{
 		name: "Conn/TextFrameForUTF8",
 		rule: "a message that is valid UTF-8 goes out as a text frame (RFC 7118 §5.2; dialer.Conn.WriteMessage, dialer.IsText)",
 		run: func(e *env) {
-			writeOpcodes(e, ws.OpText, [][]byte{
+			writeOpcodes(e, sipserver.OpText, [][]byte{
 				[]byte(optionsRequest(1)),
 				[]byte("MESSAGE sip:bob@example.com SIP/2.0\r\n\r\nhéllo wörld € 𝄞"),
 				[]byte("\r\n\r\n"),
@@ -73,7 +71,7 @@ var connCases = []testCase{
 		name: "Conn/BinaryFrameOtherwise",
 		rule: "a message that is not valid UTF-8 goes out as a binary frame (RFC 7118 §5.2; dialer.Conn.WriteMessage, dialer.IsText)",
 		run: func(e *env) {
-			writeOpcodes(e, ws.OpBinary, [][]byte{
+			writeOpcodes(e, sipserver.OpBinary, [][]byte{
 				{0xff, 0xfe, 0xfd, 0x00},
 				[]byte("INVITE sip:bob@example.com SIP/2.0\r\n\r\n\xe2\x82"), // a character cut in half
 				[]byte("\xc0\xaf"),                                           // an overlong encoding
@@ -109,7 +107,7 @@ var connCases = []testCase{
 				if i >= len(data) {
 					e.t.Fatalf("%d data frames for %d messages", len(data), len(msgs))
 				}
-				if f := data[i]; !f.Fin || f.Op == ws.OpContinuation || !bytes.Equal(f.Payload, p) {
+				if f := data[i]; !f.Fin || f.Op == sipserver.OpContinuation || !bytes.Equal(f.Payload, p) {
 					e.t.Errorf("message %d (%s) went out as a %s frame, FIN %v, holding %s; want one final frame holding it",
 						i, size(len(p)), opName(f.Op), f.Fin, size(len(f.Payload)))
 				}
@@ -123,13 +121,13 @@ var connCases = []testCase{
 			s := silentServer(e, sipserver.Options{})
 			c, sc := e.open(s, dialer.Options{})
 			for _, m := range []struct {
-				op ws.OpCode
+				op sipserver.Opcode
 				p  []byte
 			}{
-				{ws.OpText, []byte("SIP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n")},
-				{ws.OpBinary, allBytes(300)},
-				{ws.OpBinary, []byte(optionsRequest(2))}, // valid UTF-8 in a binary frame
-				{ws.OpText, []byte("MESSAGE sip:a@b SIP/2.0\r\n\r\nünïcödé € 𝄞")},
+				{sipserver.OpText, []byte("SIP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n")},
+				{sipserver.OpBinary, allBytes(300)},
+				{sipserver.OpBinary, []byte(optionsRequest(2))}, // valid UTF-8 in a binary frame
+				{sipserver.OpText, []byte("MESSAGE sip:a@b SIP/2.0\r\n\r\nünïcödé € 𝄞")},
 			} {
 				serverSend(e, sc, m.op, true, m.p)
 				if got := e.read(c, "the "+opName(m.op)+" message"); !bytes.Equal(got, m.p) {
@@ -144,12 +142,12 @@ var connCases = []testCase{
 		run: func(e *env) {
 			s := silentServer(e, sipserver.Options{})
 			c, sc := e.open(s, dialer.Options{})
-			serverSend(e, sc, ws.OpText, false, []byte("OPTIONS sip:"))
+			serverSend(e, sc, sipserver.OpText, false, []byte("OPTIONS sip:"))
 			if err := sc.Ping([]byte("between fragments")); err != nil {
 				e.t.Fatalf("server Ping: %v", err)
 			}
-			serverSend(e, sc, ws.OpContinuation, false, []byte("alice@example.com "))
-			serverSend(e, sc, ws.OpContinuation, true, []byte("SIP/2.0\r\n\r\n"))
+			serverSend(e, sc, sipserver.OpContinuation, false, []byte("alice@example.com "))
+			serverSend(e, sc, sipserver.OpContinuation, true, []byte("SIP/2.0\r\n\r\n"))
 			want := []byte("OPTIONS sip:alice@example.com SIP/2.0\r\n\r\n")
 			if got := e.read(c, "the reassembled message"); !bytes.Equal(got, want) {
 				e.t.Errorf("text message in three fragments: ReadMessage %s", differ(got, want))
@@ -161,9 +159,9 @@ var connCases = []testCase{
 			}
 
 			bin := allBytes(300)
-			serverSend(e, sc, ws.OpBinary, false, bin[:200])
-			serverSend(e, sc, ws.OpContinuation, false, nil) // an empty fragment is a fragment
-			serverSend(e, sc, ws.OpContinuation, true, bin[200:])
+			serverSend(e, sc, sipserver.OpBinary, false, bin[:200])
+			serverSend(e, sc, sipserver.OpContinuation, false, nil) // an empty fragment is a fragment
+			serverSend(e, sc, sipserver.OpContinuation, true, bin[200:])
 			if got := e.read(c, "the reassembled binary message"); !bytes.Equal(got, bin) {
 				e.t.Errorf("binary message in three fragments: ReadMessage %s", differ(got, bin))
 			}
@@ -188,7 +186,7 @@ var connCases = []testCase{
 					e.t.Errorf("pong %d: payload %s", i, differ(got, p))
 				}
 			}
-			serverSend(e, sc, ws.OpText, true, []byte("after the pings"))
+			serverSend(e, sc, sipserver.OpText, true, []byte("after the pings"))
 			if got := r.next(patience, `"after the pings"`); string(got) != "after the pings" {
 				e.t.Errorf("ReadMessage after the pings returned %q; want %q: pings are not messages", got, "after the pings")
 			}
@@ -248,7 +246,7 @@ var connCases = []testCase{
 			s := silentServer(e, sipserver.Options{})
 			c, sc := e.open(s, dialer.Options{})
 			r := e.reader(c)
-			if err := sc.SendHeader(ws.OpText, true, 100); err != nil {
+			if err := sc.SendHeader(sipserver.OpText, true, 100); err != nil {
 				e.t.Fatalf("server SendHeader: %v", err)
 			}
 			if err := sc.SendRaw(payload(40, 1)); err != nil {
@@ -259,7 +257,7 @@ var connCases = []testCase{
 
 			c, sc = e.open(s, dialer.Options{})
 			r = e.reader(c)
-			serverSend(e, sc, ws.OpText, false, []byte("OPTIONS sip:alice@example.com "))
+			serverSend(e, sc, sipserver.OpText, false, []byte("OPTIONS sip:alice@example.com "))
 			sc.Drop()
 			checkClose(e, r, dialer.CloseAbnormal, "", nil)
 		},
@@ -271,7 +269,7 @@ var connCases = []testCase{
 			s := silentServer(e, sipserver.Options{})
 			c, sc := e.open(s, dialer.Options{MaxMessageSize: smallLimit})
 			r := e.reader(c)
-			serverSend(e, sc, ws.OpText, true, payload(smallLimit+1, 1))
+			serverSend(e, sc, sipserver.OpText, true, payload(smallLimit+1, 1))
 			checkClose(e, r, dialer.CloseMessageTooBig, "", dialer.ErrMessageTooLarge)
 			checkServerSawClose(e, s, sc, dialer.CloseMessageTooBig)
 		},
@@ -283,7 +281,7 @@ var connCases = []testCase{
 			s := silentServer(e, sipserver.Options{})
 			c, sc := e.open(s, dialer.Options{MaxMessageSize: smallLimit})
 			r := e.reader(c)
-			if err := sc.SendHeader(ws.OpBinary, true, 1<<20); err != nil { // and never the payload
+			if err := sc.SendHeader(sipserver.OpBinary, true, 1<<20); err != nil { // and never the payload
 				e.t.Fatalf("server SendHeader: %v", err)
 			}
 			checkClose(e, r, dialer.CloseMessageTooBig, "", dialer.ErrMessageTooLarge)
@@ -297,10 +295,10 @@ var connCases = []testCase{
 			s := silentServer(e, sipserver.Options{})
 			c, sc := e.open(s, dialer.Options{MaxMessageSize: smallLimit})
 			r := e.reader(c)
-			serverSend(e, sc, ws.OpText, false, payload(400, 1))
-			serverSend(e, sc, ws.OpContinuation, false, payload(400, 2))
+			serverSend(e, sc, sipserver.OpText, false, payload(400, 1))
+			serverSend(e, sc, sipserver.OpContinuation, false, payload(400, 2))
 			// The client may close before this one: the write may then fail.
-			sc.SendFrame(ws.OpContinuation, true, payload(400, 3))
+			sc.SendFrame(sipserver.OpContinuation, true, payload(400, 3))
 			checkClose(e, r, dialer.CloseMessageTooBig, "", dialer.ErrMessageTooLarge)
 			checkServerSawClose(e, s, sc, dialer.CloseMessageTooBig)
 		},
@@ -520,7 +518,7 @@ var connCases = []testCase{
 			if err := sc.Ping([]byte("p")); err != nil {
 				e.t.Fatalf("server Ping: %v", err)
 			}
-			serverSend(e, sc, ws.OpText, true, []byte("to the client"))
+			serverSend(e, sc, sipserver.OpText, true, []byte("to the client"))
 			r.next(patience, `"to the client"`)
 			e.mustWrite(c, []byte("to the server"))
 			e.received(s, sc, 1)
@@ -545,7 +543,7 @@ func silentServer(e *env, o sipserver.Options) *sipserver.Server {
 }
 
 // serverSend makes the server send one frame, failing the case on an error.
-func serverSend(e *env, sc *sipserver.Conn, op ws.OpCode, fin bool, p []byte) {
+func serverSend(e *env, sc *sipserver.Conn, op sipserver.Opcode, fin bool, p []byte) {
 	e.t.Helper()
 	if err := sc.SendFrame(op, fin, p); err != nil {
 		e.t.Fatalf("server SendFrame(%s, %s): %v", opName(op), size(len(p)), err)
@@ -587,7 +585,7 @@ func exchange(e *env, s *sipserver.Server, c dialer.Conn, sc *sipserver.Conn) {
 	if got := e.received(s, sc, n+1)[n]; string(got) != "to the server" {
 		e.t.Errorf("the server received %q; want %q", got, "to the server")
 	}
-	serverSend(e, sc, ws.OpText, true, []byte("to the client"))
+	serverSend(e, sc, sipserver.OpText, true, []byte("to the client"))
 	if got := e.read(c, `"to the client"`); string(got) != "to the client" {
 		e.t.Errorf("ReadMessage returned %q; want %q", got, "to the client")
 	}
@@ -595,7 +593,7 @@ func exchange(e *env, s *sipserver.Server, c dialer.Conn, sc *sipserver.Conn) {
 
 // writeOpcodes writes msgs and checks that each went out as one frame
 // with opcode op.
-func writeOpcodes(e *env, op ws.OpCode, msgs [][]byte) {
+func writeOpcodes(e *env, op sipserver.Opcode, msgs [][]byte) {
 	e.t.Helper()
 	s := silentServer(e, sipserver.Options{})
 	c, sc := e.open(s, dialer.Options{})
@@ -652,23 +650,7 @@ func checkServerSawClose(e *env, s *sipserver.Server, sc *sipserver.Conn, code i
 }
 
 // opName names a frame opcode for failure messages.
-func opName(op ws.OpCode) string {
-	switch op {
-	case ws.OpContinuation:
-		return "continuation"
-	case ws.OpText:
-		return "text"
-	case ws.OpBinary:
-		return "binary"
-	case ws.OpClose:
-		return "close"
-	case ws.OpPing:
-		return "ping"
-	case ws.OpPong:
-		return "pong"
-	}
-	return fmt.Sprintf("opcode-%d", op)
-}
+func opName(op sipserver.Opcode) string { return op.String() }
 
 // truncate shortens p for a failure message.
 func truncate(p []byte) string {

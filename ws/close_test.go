@@ -271,7 +271,7 @@ func TestCloseIdempotent(t *testing.T) {
 	wstest.Await(t, sc.Done())
 	n := 0
 	for _, f := range sc.Frames() {
-		if f.Op == ws.OpClose {
+		if f.Op == sipserver.OpClose {
 			n++
 		}
 	}

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gobwas/ws"
 	"github.com/sipws/sipws/conformance/sipserver"
 	"github.com/sipws/sipws/dialer"
 	"github.com/sipws/sipws/internal/wstest"
@@ -41,9 +40,9 @@ func TestRoundTrip(t *testing.T) {
 	for _, n := range sizes {
 		for _, bin := range []bool{false, true} {
 			p := message(n, bin)
-			op := ws.OpText
+			op := sipserver.OpText
 			if bin {
-				op = ws.OpBinary
+				op = sipserver.OpBinary
 			}
 			before := len(dataFrames(sc))
 			if err := c.WriteMessage(p); err != nil {
@@ -96,15 +95,15 @@ func TestReadMessageLimit(t *testing.T) {
 			name:  "fragments over in total",
 			limit: limit, max: limit,
 			send: func(sc *sipserver.Conn) {
-				sc.SendFrame(ws.OpText, false, message(600, false))
-				sc.SendFrame(ws.OpContinuation, true, message(401, false))
+				sc.SendFrame(sipserver.OpText, false, message(600, false))
+				sc.SendFrame(sipserver.OpContinuation, true, message(401, false))
 			},
 		},
 		{
 			name:  "largest 64-bit length after a fragment",
 			limit: limit, max: limit,
 			send: func(sc *sipserver.Conn) {
-				sc.SendFrame(ws.OpText, false, message(10, false))
+				sc.SendFrame(sipserver.OpText, false, message(10, false))
 				sc.SendRaw([]byte{0x80, 127, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff})
 			},
 		},
@@ -153,13 +152,13 @@ func TestWriteMessageOpcode(t *testing.T) {
 	tests := []struct {
 		name string
 		p    []byte
-		op   ws.OpCode
+		op   sipserver.Opcode
 	}{
-		{name: "SIP is text", p: sipRequest(0), op: ws.OpText},
-		{name: "empty is text", p: []byte{}, op: ws.OpText},
-		{name: "multi-byte UTF-8 is text", p: []byte("From: \"José\" <sip:jose@example.com>"), op: ws.OpText},
-		{name: "invalid UTF-8 is binary", p: []byte{'S', 0xff, 0xfe}, op: ws.OpBinary},
-		{name: "a split character is binary", p: []byte("caf\xc3"), op: ws.OpBinary},
+		{name: "SIP is text", p: sipRequest(0), op: sipserver.OpText},
+		{name: "empty is text", p: []byte{}, op: sipserver.OpText},
+		{name: "multi-byte UTF-8 is text", p: []byte("From: \"José\" <sip:jose@example.com>"), op: sipserver.OpText},
+		{name: "invalid UTF-8 is binary", p: []byte{'S', 0xff, 0xfe}, op: sipserver.OpBinary},
+		{name: "a split character is binary", p: []byte("caf\xc3"), op: sipserver.OpBinary},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -189,11 +188,11 @@ func TestWriteMessageFragmented(t *testing.T) {
 		}
 		waitFor(t, s, "the message", func() bool { return len(dataFrames(sc)) >= before+3 })
 		frames := dataFrames(sc)[before:]
-		op := ws.OpText
+		op := sipserver.OpText
 		if bin {
-			op = ws.OpBinary
+			op = sipserver.OpBinary
 		}
-		wantOps := []ws.OpCode{op, ws.OpContinuation, ws.OpContinuation}
+		wantOps := []sipserver.Opcode{op, sipserver.OpContinuation, sipserver.OpContinuation}
 		wantLens := []int{1000, 1000, 500}
 		keys := make(map[[4]byte]bool)
 		for i, f := range frames {
@@ -293,7 +292,7 @@ func TestReadMessagePingPong(t *testing.T) {
 	s := startServer(t, sipserver.Options{})
 	c, sc := dialServer(t, s, &Dialer{})
 	sc.Ping([]byte("are you there?"))
-	sc.SendFrame(ws.OpPong, true, []byte("unsolicited"))
+	sc.SendFrame(sipserver.OpPong, true, []byte("unsolicited"))
 	sc.Ping(nil)
 	sc.Send([]byte("after the pings"))
 	p, err := c.ReadMessage()
@@ -305,7 +304,7 @@ func TestReadMessagePingPong(t *testing.T) {
 		t.Errorf("pongs = %q, want the pings' payloads", got)
 	}
 	for _, f := range sc.Frames() {
-		if f.Op == ws.OpPong && !f.Masked {
+		if f.Op == sipserver.OpPong && !f.Masked {
 			t.Errorf("pong not masked")
 		}
 	}
@@ -314,7 +313,7 @@ func TestReadMessagePingPong(t *testing.T) {
 func TestReadMessageFragmented(t *testing.T) {
 	big := bytes.Repeat([]byte("0123456789"), 1000) // over the first buffer and the read buffer
 	type frame struct {
-		op  ws.OpCode
+		op  sipserver.Opcode
 		fin bool
 		p   []byte
 	}
@@ -327,11 +326,11 @@ func TestReadMessageFragmented(t *testing.T) {
 		{
 			name: "text and continuations with a ping between",
 			frames: []frame{
-				{ws.OpText, false, []byte("INVITE sip:bob")},
-				{ws.OpPing, true, []byte("ping")},
-				{ws.OpContinuation, false, []byte("@example.com")},
-				{ws.OpPong, true, nil},
-				{ws.OpContinuation, true, []byte(" SIP/2.0")},
+				{sipserver.OpText, false, []byte("INVITE sip:bob")},
+				{sipserver.OpPing, true, []byte("ping")},
+				{sipserver.OpContinuation, false, []byte("@example.com")},
+				{sipserver.OpPong, true, nil},
+				{sipserver.OpContinuation, true, []byte(" SIP/2.0")},
 			},
 			want:  []byte("INVITE sip:bob@example.com SIP/2.0"),
 			pings: []string{"ping"},
@@ -339,34 +338,34 @@ func TestReadMessageFragmented(t *testing.T) {
 		{
 			name: "binary with empty fragments",
 			frames: []frame{
-				{ws.OpBinary, false, nil},
-				{ws.OpContinuation, false, []byte{0xff}},
-				{ws.OpContinuation, true, nil},
+				{sipserver.OpBinary, false, nil},
+				{sipserver.OpContinuation, false, []byte{0xff}},
+				{sipserver.OpContinuation, true, nil},
 			},
 			want: []byte{0xff},
 		},
 		{
 			name: "only empty fragments",
 			frames: []frame{
-				{ws.OpText, false, nil},
-				{ws.OpContinuation, true, nil},
+				{sipserver.OpText, false, nil},
+				{sipserver.OpContinuation, true, nil},
 			},
 			want: []byte{},
 		},
 		{
 			name: "larger than the buffers",
 			frames: []frame{
-				{ws.OpText, false, big[:3000]},
-				{ws.OpContinuation, false, big[3000:9000]},
-				{ws.OpContinuation, true, big[9000:]},
+				{sipserver.OpText, false, big[:3000]},
+				{sipserver.OpContinuation, false, big[3000:9000]},
+				{sipserver.OpContinuation, true, big[9000:]},
 			},
 			want: big,
 		},
 		{
 			name: "fragments filling the first buffer exactly",
 			frames: []frame{
-				{ws.OpText, false, big[:firstBuf]},
-				{ws.OpContinuation, true, big[firstBuf : firstBuf+1]},
+				{sipserver.OpText, false, big[:firstBuf]},
+				{sipserver.OpContinuation, true, big[firstBuf : firstBuf+1]},
 			},
 			want: big[:firstBuf+1],
 		},
@@ -452,7 +451,7 @@ func TestReadMessageDrop(t *testing.T) {
 		{name: "mid header", send: func(sc *sipserver.Conn) { sc.SendRaw([]byte{0x81, 126, 0x01}) }},
 		{name: "mid payload", send: func(sc *sipserver.Conn) { sc.SendRaw([]byte{0x81, 5, 'a', 'b'}) }},
 		{name: "mid fragmented message", send: func(sc *sipserver.Conn) {
-			sc.SendFrame(ws.OpText, false, message(5000, false))
+			sc.SendFrame(sipserver.OpText, false, message(5000, false))
 		}},
 		{name: "mid control payload", send: func(sc *sipserver.Conn) { sc.SendRaw([]byte{0x89, 5, 'a'}) }},
 	}

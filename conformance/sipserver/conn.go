@@ -1,7 +1,7 @@
 package sipserver
 
 import (
-	"bytes"
+	"bufio"
 	"encoding/binary"
 	"errors"
 	"net"
@@ -9,8 +9,6 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
-
-	"github.com/gobwas/ws"
 
 	"github.com/sipws/sipws/dialer"
 )
@@ -26,24 +24,14 @@ const closeWait = time.Second
 // errCloseSent is returned by CloseWith when a close frame was already sent.
 var errCloseSent = errors.New("sipserver: close frame already sent")
 
-// A Frame is one frame received from the client, as it came on the wire
-// except that Payload is unmasked.
-type Frame struct {
-	Op      ws.OpCode
-	Fin     bool
-	Rsv     byte    // the three RSV bits; non-zero fails the connection with 1002
-	Masked  bool    // RFC 6455 §5.3: every client frame must be masked...
-	Key     [4]byte // ...with a fresh, unpredictable key
-	Payload []byte
-}
-
 // A Conn is one accepted WebSocket connection. All its methods are safe for
 // concurrent use; writes are serialised, each one bounded in time.
 type Conn struct {
 	s   *Server
 	id  int
 	raw net.Conn // the TCP connection: Drop cuts it under TLS
-	nc  net.Conn // raw, or the TLS connection over it
+	nc  net.Conn      // raw, or the TLS connection over it
+	br  *bufio.Reader // reads nc: the upgrade request, then frames
 	req Request
 
 	wmu       sync.Mutex // serialises writes
@@ -71,9 +59,9 @@ func (c *Conn) Request() Request {
 // Send writes p as one unfragmented message: a text frame when p is valid
 // UTF-8, a binary one otherwise (RFC 7118 §5.2).
 func (c *Conn) Send(p []byte) error {
-	op := ws.OpText
+	op := OpText
 	if !utf8.Valid(p) {
-		op = ws.OpBinary
+		op = OpBinary
 	}
 	return c.SendFrame(op, true, p)
 }
@@ -83,17 +71,24 @@ func (c *Conn) Send(p []byte) error {
 // reserved opcode. It is how a test checks that a client reassembles
 // fragments, answers pings between them, and fails on protocol errors.
 // A close frame sent this way counts as the server's close frame.
-func (c *Conn) SendFrame(op ws.OpCode, fin bool, p []byte) error {
-	var b bytes.Buffer
-	b.Grow(ws.MaxHeaderSize + len(p))
-	ws.WriteHeader(&b, ws.Header{Fin: fin, OpCode: op, Length: int64(len(p))})
-	b.Write(p)
+func (c *Conn) SendFrame(op Opcode, fin bool, p []byte) error {
+	return c.WriteFrame(Frame{Op: op, Fin: fin, Payload: p})
+}
+
+// WriteFrame writes f exactly as it describes it: its opcode (the low four
+// bits), FIN and RSV bits, and its payload, masked with f.Key when f.Masked
+// (which a server must never do, RFC 6455 §5.1). It is SendFrame for the
+// frames that break the protocol in the header: RSV bits without an
+// extension, a masked server frame. A close frame sent this way counts as
+// the server's close frame.
+func (c *Conn) WriteFrame(f Frame) error {
+	b := appendFrame(make([]byte, 0, maxHeader+len(f.Payload)), f)
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	if op == ws.OpClose {
+	if f.Op&0xF == OpClose {
 		c.closeSent = true
 	}
-	return c.writeLocked(b.Bytes())
+	return c.writeLocked(b)
 }
 
 // SendHeader writes only the header of a frame announcing length payload
@@ -101,12 +96,11 @@ func (c *Conn) SendFrame(op ws.OpCode, fin bool, p []byte) error {
 // client that must refuse an oversized message as soon as its header
 // arrives, before reading the payload, and (with SendRaw and Drop) for a
 // stream cut in the middle of a frame.
-func (c *Conn) SendHeader(op ws.OpCode, fin bool, length int64) error {
-	var b bytes.Buffer
-	ws.WriteHeader(&b, ws.Header{Fin: fin, OpCode: op, Length: length})
+func (c *Conn) SendHeader(op Opcode, fin bool, length int64) error {
+	b := appendFrameHeader(nil, op, fin, 0, false, [4]byte{}, length)
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	return c.writeLocked(b.Bytes())
+	return c.writeLocked(b)
 }
 
 // SendRaw writes b on the socket as it is, e.g. half a frame before a
@@ -118,7 +112,7 @@ func (c *Conn) SendRaw(b []byte) error {
 }
 
 // Ping sends a WebSocket ping; the client's pongs are in Pongs.
-func (c *Conn) Ping(payload []byte) error { return c.SendFrame(ws.OpPing, true, payload) }
+func (c *Conn) Ping(payload []byte) error { return c.SendFrame(OpPing, true, payload) }
 
 // Pongs returns a copy of the payloads of the pongs received so far.
 func (c *Conn) Pongs() [][]byte {
@@ -142,16 +136,14 @@ func (c *Conn) CloseWith(code int, reason string) error {
 		p = binary.BigEndian.AppendUint16(nil, uint16(code))
 		p = append(p, reason...)
 	}
-	var b bytes.Buffer
-	ws.WriteHeader(&b, ws.Header{Fin: true, OpCode: ws.OpClose, Length: int64(len(p))})
-	b.Write(p)
+	b := appendFrame(nil, Frame{Op: OpClose, Fin: true, Payload: p})
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	if c.closeSent {
 		return errCloseSent
 	}
 	c.closeSent = true
-	if err := c.writeLocked(b.Bytes()); err != nil {
+	if err := c.writeLocked(b); err != nil {
 		return err
 	}
 	// Wake the read loop in time even if the client never answers.

@@ -119,14 +119,14 @@ func TestFragmentedMessageReassembles(t *testing.T) {
 	}
 	c := conns[0]
 	for _, f := range []struct {
-		op  ws.OpCode
+		op  Opcode
 		fin bool
 		p   string
 	}{
-		{ws.OpText, false, "OPTIONS "},
-		{ws.OpPing, true, "mid"}, // control frames may come between fragments
-		{ws.OpContinuation, false, "sip:a@b "},
-		{ws.OpContinuation, true, "SIP/2.0\r\n\r\n"},
+		{OpText, false, "OPTIONS "},
+		{OpPing, true, "mid"}, // control frames may come between fragments
+		{OpContinuation, false, "sip:a@b "},
+		{OpContinuation, true, "SIP/2.0\r\n\r\n"},
 	} {
 		if err := c.SendFrame(f.op, f.fin, []byte(f.p)); err != nil {
 			t.Fatal(err)
@@ -192,9 +192,9 @@ func TestFramesMaskedWithFreshKeys(t *testing.T) {
 	frames := c.Frames()
 	keys := map[[4]byte]bool{}
 	for i, want := range []struct {
-		op ws.OpCode
+		op Opcode
 		p  string
-	}{{ws.OpText, "a"}, {ws.OpText, "b"}, {ws.OpBinary, "\xff"}} {
+	}{{OpText, "a"}, {OpText, "b"}, {OpBinary, "\xff"}} {
 		f := frames[i]
 		if f.Op != want.op || !f.Fin || !f.Masked || string(f.Payload) != want.p {
 			t.Errorf("frame %d = %+v, want a masked final %v frame %q", i, f, want.op, want.p)
@@ -211,31 +211,35 @@ func TestFramesMaskedWithFreshKeys(t *testing.T) {
 func TestProtocolErrors(t *testing.T) {
 	tests := []struct {
 		name     string
-		frames   []rawFrame
+		frames   []Frame
 		wantCode int  // 0: no close, the server answers "\r\n" to the final CRLF ping
 		hangsUp  bool // the client's close ended the connection: no handshake to complete
 	}{
-		{"unmasked frame is recorded and tolerated", []rawFrame{{ws.OpText, true, false, "\r\n\r\n"}}, 0, false},
-		{"continuation without a message", []rawFrame{{ws.OpContinuation, true, true, "x"}}, 1002, false},
-		{"data frame inside a fragmented message", []rawFrame{{ws.OpText, false, true, "x"}, {ws.OpText, true, true, "y"}}, 1002, false},
-		{"reserved opcode", []rawFrame{{ws.OpCode(3), true, true, "x"}}, 1002, false},
-		{"fragmented control frame", []rawFrame{{ws.OpPing, false, true, "x"}}, 1002, false},
-		{"control frame over 125 bytes", []rawFrame{{ws.OpPing, true, true, string(make([]byte, 126))}}, 1002, false},
-		{"fragments over the read limit", []rawFrame{{ws.OpText, false, true, string(make([]byte, 60))}, {ws.OpContinuation, true, true, string(make([]byte, 41))}}, 1009, false},
-		{"RSV bit without an extension", []rawFrame{{ws.OpText | 0x40 /* RSV1, in the same byte */, true, true, "x"}}, 1002, false},
-		{"close payload of one byte", []rawFrame{{ws.OpClose, true, true, "x"}}, 1002, true},
-		{"close with an invalid UTF-8 reason", []rawFrame{{ws.OpClose, true, true, "\x03\xe8\xff"}}, 1002, true},
+		{"unmasked frame is recorded and tolerated", []Frame{{Op: OpText, Fin: true, Payload: []byte("\r\n\r\n")}}, 0, false},
+		{"continuation without a message", []Frame{masked(OpContinuation, true, "x")}, 1002, false},
+		{"data frame inside a fragmented message", []Frame{masked(OpText, false, "x"), masked(OpText, true, "y")}, 1002, false},
+		{"reserved opcode", []Frame{masked(Opcode(3), true, "x")}, 1002, false},
+		{"fragmented control frame", []Frame{masked(OpPing, false, "x")}, 1002, false},
+		{"control frame over 125 bytes", []Frame{masked(OpPing, true, string(make([]byte, 126)))}, 1002, false},
+		{"fragments over the read limit", []Frame{masked(OpText, false, string(make([]byte, 60))), masked(OpContinuation, true, string(make([]byte, 41)))}, 1009, false},
+		{"RSV bit without an extension", []Frame{{Op: OpText, Fin: true, Rsv: 4, Masked: true, Key: [4]byte{1, 2, 3, 4}, Payload: []byte("x")}}, 1002, false},
+		{"64-bit length with the top bit set", nil, 1002, true},
+		{"close payload of one byte", []Frame{masked(OpClose, true, "x")}, 1002, true},
+		{"close with an invalid UTF-8 reason", []Frame{masked(OpClose, true, "\x03\xe8\xff")}, 1002, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := start(t, Options{ReadLimit: 100})
 			nc, r := rawDial(t, s)
 			for _, f := range tt.frames {
-				f.write(t, nc)
+				writeFrame(t, nc, f)
+			}
+			if tt.frames == nil { // a header no frame may have
+				writeRaw(t, nc, []byte{0x82, 0xff, 0x80, 0, 0, 0, 0, 0, 0, 1, 1, 2, 3, 4})
 			}
 			if tt.wantCode == 0 {
-				if h, p := readFrame(t, r); h.OpCode != ws.OpText || string(p) != "\r\n" {
-					t.Fatalf("server sent %v %q, want the text \"\\r\\n\"", h.OpCode, p)
+				if h, p := readFrame(t, r); h.op != OpText || string(p) != "\r\n" {
+					t.Fatalf("server sent %v %q, want the text \"\\r\\n\"", h.op, p)
 				}
 				frames := s.Conns()[0].Frames()
 				if len(frames) != 1 || frames[0].Masked {
@@ -244,14 +248,14 @@ func TestProtocolErrors(t *testing.T) {
 				return
 			}
 			h, p := readFrame(t, r)
-			if h.OpCode != ws.OpClose || len(p) < 2 || int(binary.BigEndian.Uint16(p)) != tt.wantCode {
-				t.Fatalf("server sent %v %q, want close %d", h.OpCode, p, tt.wantCode)
+			if h.op != OpClose || len(p) < 2 || int(binary.BigEndian.Uint16(p)) != tt.wantCode {
+				t.Fatalf("server sent %v %q, want close %d", h.op, p, tt.wantCode)
 			}
 			// Complete the closing handshake: the server then hangs up.
 			if !tt.hangsUp {
-				rawFrame{ws.OpClose, true, true, string(p[:2])}.write(t, nc)
+				writeFrame(t, nc, masked(OpClose, true, string(p[:2])))
 			}
-			if _, err := ws.ReadHeader(r); !errors.Is(err, io.EOF) {
+			if _, err := readHeader(r); !errors.Is(err, io.EOF) {
 				t.Fatalf("after the closing handshake: %v, want EOF", err)
 			}
 		})
@@ -285,7 +289,7 @@ func TestSendHeader(t *testing.T) {
 	nc, r := rawDial(t, s)
 	c := s.Conns()[0]
 	// A header announcing 5 bytes, then the payload in two writes: one frame.
-	if err := c.SendHeader(ws.OpBinary, true, 5); err != nil {
+	if err := c.SendHeader(OpBinary, true, 5); err != nil {
 		t.Fatal(err)
 	}
 	if err := c.SendRaw([]byte("ab")); err != nil {
@@ -294,39 +298,35 @@ func TestSendHeader(t *testing.T) {
 	if err := c.SendRaw([]byte("cde")); err != nil {
 		t.Fatal(err)
 	}
-	if h, p := readFrame(t, r); h.OpCode != ws.OpBinary || !h.Fin || h.Masked || string(p) != "abcde" {
+	if h, p := readFrame(t, r); h.op != OpBinary || !h.fin || h.masked || string(p) != "abcde" {
 		t.Fatalf("client read %+v %q, want one unmasked final binary frame \"abcde\"", h, p)
 	}
 	// A header alone announces any length, however large.
-	if err := c.SendHeader(ws.OpText, false, 1<<40); err != nil {
+	if err := c.SendHeader(OpText, false, 1<<40); err != nil {
 		t.Fatal(err)
 	}
-	h, err := ws.ReadHeader(r)
-	if err != nil || h.OpCode != ws.OpText || h.Fin || h.Length != 1<<40 {
+	h, err := readHeader(r)
+	if err != nil || h.op != OpText || h.fin || h.length != 1<<40 {
 		t.Fatalf("client read header %+v, %v; want a non-final text header of 1<<40 bytes", h, err)
 	}
 	nc.Close()
 }
 
-type rawFrame struct {
-	op     ws.OpCode
-	fin    bool
-	masked bool
-	p      string
+// masked returns a frame as a client sends it: masked, with a fixed key.
+func masked(op Opcode, fin bool, p string) Frame {
+	return Frame{Op: op, Fin: fin, Masked: true, Key: [4]byte{0x37, 0xfa, 0x21, 0x3d}, Payload: []byte(p)}
 }
 
-func (f rawFrame) write(t *testing.T, nc net.Conn) {
+// writeFrame writes f exactly as it describes it, as a client would.
+func writeFrame(t *testing.T, nc net.Conn, f Frame) {
 	t.Helper()
-	h := ws.Header{Fin: f.fin, OpCode: f.op, Masked: f.masked, Length: int64(len(f.p)), Mask: ws.NewMask()}
-	p := []byte(f.p)
-	if f.masked {
-		ws.Cipher(p, h.Mask, 0)
-	}
+	writeRaw(t, nc, appendFrame(nil, f))
+}
+
+func writeRaw(t *testing.T, nc net.Conn, b []byte) {
+	t.Helper()
 	nc.SetWriteDeadline(time.Now().Add(timeout))
-	if err := ws.WriteHeader(nc, h); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := nc.Write(p); err != nil {
+	if _, err := nc.Write(b); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -349,13 +349,13 @@ func rawDial(t *testing.T, s *Server) (net.Conn, io.Reader) {
 	return nc, bufio.NewReader(nc)
 }
 
-func readFrame(t *testing.T, r io.Reader) (ws.Header, []byte) {
+func readFrame(t *testing.T, r io.Reader) (header, []byte) {
 	t.Helper()
-	h, err := ws.ReadHeader(r)
+	h, err := readHeader(r)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := make([]byte, h.Length)
+	p := make([]byte, h.length)
 	if _, err := io.ReadFull(r, p); err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,10 @@
 // Each accepted TCP connection is one upgrade attempt. What the server does
 // with it is the current [HandshakeMode]: accept (selecting the "sip"
 // subprotocol when offered), refuse with an HTTP status, stall, accept
-// without a subprotocol, or close the TCP connection at once.
+// without a subprotocol, or close the TCP connection at once. Every answer
+// can carry extra header lines ([Server.SetResponseHeader]: an extension
+// never offered, a redirect's Location), and a 101 can carry frames in the
+// same write ([Server.SetEarlyFrames]).
 //
 // An accepted connection is a [*Conn]. One goroutine per connection reads
 // frames, unmasks them and records each as a [Frame], reassembles
@@ -20,11 +23,15 @@
 // stateless 200 OK. Both answers can be switched off to script a silent
 // server.
 //
-// The WebSocket side is written on the low-level API of gobwas/ws (header,
-// mask, frame) rather than a convenience layer, so that a test can send
-// anything at frame level: fragments, interleaved control frames, bad
-// opcodes, a header announcing more than a client accepts, frames cut
-// half-way ([Conn.SendFrame], [Conn.SendHeader], [Conn.SendRaw]).
+// The WebSocket side (the upgrade, frame headers, masking) is the
+// package's own, on the standard library alone, with its own [Opcode] and
+// [Frame] types: a test scripting frames needs no WebSocket library, and a
+// backend on gorilla/websocket or coder/websocket gets no other one in its
+// module graph through this package. A test can send anything at frame
+// level: fragments, interleaved control frames, reserved opcodes, RSV bits,
+// a masked server frame, a header announcing more than a client accepts,
+// frames cut half-way ([Conn.SendFrame], [Conn.WriteFrame],
+// [Conn.SendHeader], [Conn.SendRaw]).
 //
 // # Recording and waiting
 //

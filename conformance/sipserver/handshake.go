@@ -1,16 +1,20 @@
 package sipserver
 
 import (
+	"bufio"
+	"bytes"
+	"crypto/sha1"
 	"crypto/tls"
+	"encoding/base64"
 	"errors"
+	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/gobwas/ws"
 
 	"github.com/sipws/sipws/dialer"
 )
@@ -63,10 +67,18 @@ func (m HandshakeMode) String() string {
 	return "HandshakeMode(" + strconv.Itoa(int(m)) + ")"
 }
 
-// errAbandoned ends a handshake without an answer (closed server, or the
-// mode turned to CloseTCP while it was stalled).
-var errAbandoned = ws.RejectConnectionError(ws.RejectionStatus(http.StatusServiceUnavailable),
-	ws.RejectionReason("sipserver: handshake abandoned"))
+// errAbandoned ends a handshake without an answer: the server is closing,
+// the client hung up during a stall, or the mode turned to CloseTCP.
+var errAbandoned = errors.New("sipserver: handshake abandoned")
+
+// websocketGUID is the key suffix of RFC 6455 §1.3.
+const websocketGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+// An answer is what the server sends back to an upgrade request.
+type answer struct {
+	status   int    // 101, or the refusal's status
+	protocol string // the selected subprotocol, for a 101; "" for none
+}
 
 // handshake runs the upgrade on raw in the current mode and returns the
 // open connection, or nil when there is none.
@@ -82,39 +94,124 @@ func (s *Server) handshake(id int, raw net.Conn) *Conn {
 	if s.tls != nil {
 		nc = tls.Server(raw, s.tls)
 	}
-
-	req := Request{Header: make(http.Header)}
-	u := ws.Upgrader{
-		OnRequest: func(uri []byte) error { req.URI = string(uri); return nil },
-		OnHost:    func(host []byte) error { req.Header.Add("Host", string(host)); return nil },
-		OnHeader:  func(k, v []byte) error { req.Header.Add(string(k), string(v)); return nil },
-		// Record the offer only: the answer depends on the mode, which is
-		// known once the whole request has been read (OnBeforeUpgrade).
-		ProtocolCustom: func(v []byte) (string, bool) {
-			req.Header.Add("Sec-WebSocket-Protocol", string(v))
-			return "", true
-		},
-		OnBeforeUpgrade: func() (ws.HandshakeHeader, error) { return s.decide(id, raw, &req) },
+	br := bufio.NewReader(nc)
+	req, key, err := readUpgrade(br)
+	if err != nil {
+		s.logf("conn %d: handshake: %v", id, err)
+		if req != nil {
+			writeAnswer(nc, answer{status: http.StatusBadRequest}, "", s.responseHeader(), nil)
+		}
+		return nil
 	}
-	if _, err := u.Upgrade(nc); err != nil {
+	a, err := s.decide(id, raw, req)
+	if err != nil {
 		s.logf("conn %d: handshake: %v", id, err)
 		return nil
 	}
-	c := &Conn{s: s, id: id, raw: raw, nc: nc, req: req, done: make(chan struct{})}
+	if a.status != http.StatusSwitchingProtocols {
+		if err := writeAnswer(nc, a, key, s.responseHeader(), nil); err != nil {
+			s.logf("conn %d: handshake: %v", id, err)
+		}
+		s.logf("conn %d: refused with %d", id, a.status)
+		return nil
+	}
+	// The connection is listed before the client has its 101, so that a
+	// client's Dial never returns ahead of it; its writes wait for the
+	// answer to be out.
+	c := &Conn{s: s, id: id, raw: raw, nc: nc, br: br, req: *req, done: make(chan struct{})}
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.closed {
+		s.mu.Unlock()
 		return nil
 	}
 	s.conns = append(s.conns, c)
 	s.notify()
+	s.mu.Unlock()
+	if err := writeAnswer(nc, a, key, s.responseHeader(), s.earlyBytes()); err != nil {
+		s.logf("conn %d: handshake: %v", id, err)
+		c.end()
+		return nil
+	}
 	s.logf("conn %d: open %s", id, req.URI)
 	return c
 }
 
+// readUpgrade reads an upgrade request from br and returns it with its
+// Sec-WebSocket-Key. It returns a nil Request when nothing that looks
+// like an HTTP request arrived, and an error with the Request when the
+// request is not a WebSocket upgrade (RFC 6455 §4.2.1).
+func readUpgrade(br *bufio.Reader) (*Request, string, error) {
+	hr, err := http.ReadRequest(br)
+	if err != nil {
+		return nil, "", err
+	}
+	req := &Request{URI: hr.RequestURI, Header: make(http.Header, len(hr.Header)+1)}
+	req.Header.Set("Host", hr.Host)
+	for k, v := range hr.Header {
+		switch k {
+		case "Upgrade", "Connection", "Sec-Websocket-Key", "Sec-Websocket-Version":
+		default:
+			req.Header[k] = v
+		}
+	}
+	key := hr.Header.Get("Sec-Websocket-Key")
+	switch {
+	case hr.Method != http.MethodGet:
+		return req, "", fmt.Errorf("method %s, not GET", hr.Method)
+	case !hasToken(hr.Header.Values("Upgrade"), "websocket"):
+		return req, "", errors.New("no Upgrade: websocket")
+	case !hasToken(hr.Header.Values("Connection"), "upgrade"):
+		return req, "", errors.New("no Connection: Upgrade")
+	case hr.Header.Get("Sec-Websocket-Version") != "13":
+		return req, "", fmt.Errorf("Sec-WebSocket-Version %q, not 13", hr.Header.Get("Sec-Websocket-Version"))
+	case len(key) != 24: // 16 bytes in base64
+		return req, "", fmt.Errorf("bad Sec-WebSocket-Key %q", key)
+	}
+	return req, key, nil
+}
+
+// hasToken reports whether the comma-separated values hold tok, ignoring
+// case (RFC 9110 §7.8).
+func hasToken(values []string, tok string) bool {
+	for _, v := range values {
+		for t := range strings.SplitSeq(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(t), tok) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// writeAnswer writes the answer to an upgrade request, with the extra
+// header lines and, for a 101, the early bytes, all in one Write.
+func writeAnswer(w io.Writer, a answer, key string, extra http.Header, early []byte) error {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "HTTP/1.1 %d %s\r\n", a.status, http.StatusText(a.status))
+	if a.status == http.StatusSwitchingProtocols {
+		sum := sha1.Sum([]byte(key + websocketGUID))
+		b.WriteString("Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ")
+		b.WriteString(base64.StdEncoding.EncodeToString(sum[:]))
+		b.WriteString("\r\n")
+		if a.protocol != "" {
+			b.WriteString("Sec-WebSocket-Protocol: " + a.protocol + "\r\n")
+		}
+	}
+	extra.Write(&b)
+	if a.status != http.StatusSwitchingProtocols {
+		b.WriteString("Content-Length: 0\r\nConnection: close\r\n")
+	}
+	b.WriteString("\r\n")
+	b.Write(early)
+	_, err := w.Write(b.Bytes())
+	return err
+}
+
 // decide answers an upgrade request that has been read whole, in the
 // current mode; a stalled request waits here.
-func (s *Server) decide(id int, raw net.Conn, req *Request) (ws.HandshakeHeader, error) {
+func (s *Server) decide(id int, raw net.Conn, req *Request) (answer, error) {
 	s.mu.Lock()
 	s.requests = append(s.requests, Request{URI: req.URI, Header: req.Header.Clone()})
 	s.notify()
@@ -131,31 +228,31 @@ func (s *Server) decide(id int, raw net.Conn, req *Request) (ws.HandshakeHeader,
 			case <-release:
 				if stop() {
 					s.logf("conn %d: client hung up during the stalled handshake", id)
-					return nil, errAbandoned
+					return answer{}, errAbandoned
 				}
 				continue
 			case <-s.done:
 				stop()
-				return nil, errAbandoned
+				return answer{}, errAbandoned
 			case <-hungUp:
 				stop()
 				s.logf("conn %d: client hung up during the stalled handshake", id)
-				return nil, errAbandoned
+				return answer{}, errAbandoned
 			}
 		case HandshakeRefuse:
 			s.logf("conn %d: refusing with %d", id, status)
-			return nil, ws.RejectConnectionError(ws.RejectionStatus(status),
-				ws.RejectionReason("sipserver: refused"))
+			return answer{status: status}, nil
 		case HandshakeCloseTCP:
 			raw.Close()
-			return nil, errAbandoned
+			return answer{}, errAbandoned
 		case HandshakeOmitSubprotocol:
-			return ws.HandshakeHeaderBytes(nil), nil
+			return answer{status: http.StatusSwitchingProtocols}, nil
 		default:
-			if offers(req.Header.Values("Sec-WebSocket-Protocol"), dialer.Subprotocol) {
-				return ws.HandshakeHeaderBytes("Sec-WebSocket-Protocol: " + dialer.Subprotocol + "\r\n"), nil
+			a := answer{status: http.StatusSwitchingProtocols}
+			if req.Offers(dialer.Subprotocol) {
+				a.protocol = dialer.Subprotocol
 			}
-			return ws.HandshakeHeaderBytes(nil), nil
+			return a, nil
 		}
 	}
 }

@@ -1,10 +1,15 @@
 package sipserver
 
 import (
+	"bufio"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -187,4 +192,107 @@ func TestHandshakeModeString(t *testing.T) {
 			t.Errorf("HandshakeMode(%d).String() = %q, want %q", int(m), got, want)
 		}
 	}
+}
+
+func TestSetResponseHeader(t *testing.T) {
+	s := start(t, Options{})
+	s.SetResponseHeader(http.Header{"X-Server": {"sipserver test"}})
+	c, resp, err := dial(t, s, s.URL(), nil)
+	if err != nil || resp.Header.Get("X-Server") != "sipserver test" {
+		t.Fatalf("101: err %v, headers %v; want X-Server", err, resp.Header)
+	}
+	c.Close()
+
+	// A redirect: the Location rides on the refusal.
+	s.SetHandshake(HandshakeRefuse)
+	s.SetRefuseStatus(http.StatusFound)
+	s.SetResponseHeader(http.Header{"Location": {"ws://127.0.0.1:1/elsewhere"}})
+	_, resp, err = dial(t, s, s.URL(), nil)
+	if err == nil || resp == nil || resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != "ws://127.0.0.1:1/elsewhere" {
+		t.Fatalf("refusal: err %v, response %+v; want 302 with the Location", err, resp)
+	}
+
+	// An extension the client never offered: gorilla ignores one it does
+	// not know, so the header is seen as sent.
+	s.SetHandshake(HandshakeAccept)
+	s.SetResponseHeader(http.Header{"Sec-Websocket-Extensions": {"x-unknown"}})
+	c, resp, err = dial(t, s, s.URL(), nil)
+	if err != nil || resp.Header.Get("Sec-Websocket-Extensions") != "x-unknown" {
+		t.Fatalf("101 with an extension: err %v, headers %v", err, resp.Header)
+	}
+	c.Close()
+	s.SetResponseHeader(nil)
+	_, resp, err = dial(t, s, s.URL(), nil)
+	if err != nil || len(resp.Header.Values("Sec-Websocket-Extensions")) != 0 {
+		t.Fatalf("after SetResponseHeader(nil): err %v, headers %v; want none extra", err, resp.Header)
+	}
+}
+
+func TestSetEarlyFrames(t *testing.T) {
+	for _, tls := range []bool{false, true} {
+		t.Run(fmt.Sprintf("tls=%v", tls), func(t *testing.T) {
+			s := start(t, Options{TLS: tls})
+			s.SetEarlyFrames(Frame{Op: OpText, Fin: true, Payload: []byte("early")}, Frame{Op: OpBinary, Fin: true, Payload: []byte{0xff}})
+			// A raw client reads the answer and the frames in one read.
+			d := &net.Dialer{}
+			nc, err := d.DialContext(testContext(t), "tcp", s.Addr())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer nc.Close()
+			rw := net.Conn(nc)
+			if tls {
+				rw = tlsClient(nc, s)
+			}
+			rw.SetDeadline(time.Now().Add(timeout))
+			io.WriteString(rw, "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
+				"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: sip\r\n\r\n")
+			buf := make([]byte, 4096)
+			n, err := rw.Read(buf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := string(buf[:n])
+			head, rest, ok := strings.Cut(got, "\r\n\r\n")
+			if !ok || !strings.HasPrefix(head, "HTTP/1.1 101 ") || !strings.Contains(head, "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=") {
+				t.Fatalf("first read %q; want the 101 with the RFC 6455 §1.3 accept key", got)
+			}
+			if want := "\x81\x05early\x82\x01\xff"; rest != want {
+				t.Fatalf("after the 101, the same read holds %q; want %q", rest, want)
+			}
+		})
+	}
+}
+
+func TestBadUpgradeRequest(t *testing.T) {
+	for _, tt := range []struct{ name, req string }{
+		{"no Upgrade", "GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"},
+		{"version 8", "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 8\r\n\r\n"},
+		{"POST", "POST / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"},
+		{"no key", "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\r\n"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := start(t, Options{})
+			nc, err := net.DialTimeout("tcp", s.Addr(), timeout)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer nc.Close()
+			nc.SetDeadline(time.Now().Add(timeout))
+			io.WriteString(nc, tt.req)
+			resp, err := http.ReadResponse(bufio.NewReader(nc), nil)
+			if err != nil || resp.StatusCode != http.StatusBadRequest {
+				t.Fatalf("answer %v, %v; want 400", resp, err)
+			}
+			if len(s.Conns()) != 0 {
+				t.Errorf("%d connections open, want none", len(s.Conns()))
+			}
+		})
+	}
+}
+
+func tlsClient(nc net.Conn, s *Server) net.Conn {
+	cfg := s.ClientTLSConfig()
+	cfg.ServerName = "localhost"
+	return tls.Client(nc, cfg)
 }

@@ -1,7 +1,6 @@
 package sipserver
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/binary"
 	"errors"
@@ -9,8 +8,6 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"unicode/utf8"
-
-	"github.com/gobwas/ws"
 
 	"github.com/sipws/sipws/dialer"
 )
@@ -22,86 +19,87 @@ var crlfPing = []byte("\r\n\r\n")
 // serialised writes as the Send methods.
 func (c *Conn) readLoop() {
 	defer c.end()
-	br := bufio.NewReader(c.nc)
+	br := c.br
 	limit := c.s.opts.ReadLimit
 	var msg []byte // the data message being reassembled
 	inMsg := false
 	for {
-		h, err := ws.ReadHeader(br)
+		h, err := readHeader(br)
+		if errors.Is(err, errLength) {
+			c.fail(dialer.CloseProtocolError, "bad frame length")
+			return
+		}
 		if err != nil {
 			c.s.logf("conn %d: read: %v", c.id, err)
 			return
 		}
-		data := !h.OpCode.IsControl()
+		data := !h.op.IsControl()
 		switch {
-		case h.Length < 0:
-			c.fail(dialer.CloseProtocolError, "bad frame length")
-			return
-		case !data && (h.Length > 125 || !h.Fin):
+		case !data && (h.length > 125 || !h.fin):
 			// RFC 6455 §5.5: control frames are short and never fragmented.
 			c.fail(dialer.CloseProtocolError, "bad control frame")
-			if _, err := io.CopyN(io.Discard, br, h.Length); err != nil {
+			if _, err := io.CopyN(io.Discard, br, h.length); err != nil {
 				return
 			}
 			continue
-		case data && h.Length > limit-int64(len(msg)):
+		case data && h.length > limit-int64(len(msg)):
 			// Refuse before reading: the case for a client sending more
 			// than the server takes.
 			c.fail(dialer.CloseMessageTooBig, "message too big")
-			if _, err := io.CopyN(io.Discard, br, h.Length); err != nil {
+			if _, err := io.CopyN(io.Discard, br, h.length); err != nil {
 				return
 			}
 			inMsg, msg = false, nil
 			continue
 		}
-		payload := make([]byte, h.Length)
+		payload := make([]byte, h.length)
 		if _, err := io.ReadFull(br, payload); err != nil {
 			c.s.logf("conn %d: read: %v", c.id, err)
 			return
 		}
-		if h.Masked {
-			ws.Cipher(payload, h.Mask, 0)
+		if h.masked {
+			mask(payload, h.key)
 		}
-		c.record(Frame{Op: h.OpCode, Fin: h.Fin, Rsv: h.Rsv, Masked: h.Masked, Key: h.Mask, Payload: payload})
+		c.record(Frame{Op: h.op, Fin: h.fin, Rsv: h.rsv, Masked: h.masked, Key: h.key, Payload: payload})
 		// An unmasked client frame is recorded and tolerated: the suite
 		// checks Frame.Masked and says why, which a bare close would not.
-		if h.Rsv != 0 {
+		if h.rsv != 0 {
 			c.fail(dialer.CloseProtocolError, "RSV bits set without an extension")
 			continue
 		}
-		switch h.OpCode {
-		case ws.OpClose:
+		switch h.op {
+		case OpClose:
 			c.closed(payload)
 			return
-		case ws.OpPing:
-			c.reply(ws.OpPong, payload)
-		case ws.OpPong:
+		case OpPing:
+			c.reply(OpPong, payload)
+		case OpPong:
 			c.s.mu.Lock()
 			c.pongs = append(c.pongs, payload)
 			c.s.notify()
 			c.s.mu.Unlock()
-		case ws.OpText, ws.OpBinary:
+		case OpText, OpBinary:
 			if inMsg {
 				c.fail(dialer.CloseProtocolError, "data frame inside a fragmented message")
 				continue
 			}
 			inMsg, msg = true, payload
-			if h.Fin {
+			if h.fin {
 				c.deliver(msg)
 				inMsg, msg = false, nil
 			}
-		case ws.OpContinuation:
+		case OpContinuation:
 			if !inMsg {
 				c.fail(dialer.CloseProtocolError, "continuation without a message")
 				continue
 			}
 			msg = append(msg, payload...)
-			if h.Fin {
+			if h.fin {
 				c.deliver(msg)
 				inMsg, msg = false, nil
 			}
 		default:
-			c.fail(dialer.CloseProtocolError, "reserved opcode "+strconv.Itoa(int(h.OpCode)))
+			c.fail(dialer.CloseProtocolError, "reserved opcode "+strconv.Itoa(int(h.op)))
 		}
 	}
 }
@@ -173,7 +171,7 @@ func (c *Conn) closed(payload []byte) {
 
 // reply writes a frame unless the server already sent its close frame,
 // after which only the client's close may follow.
-func (c *Conn) reply(op ws.OpCode, p []byte) {
+func (c *Conn) reply(op Opcode, p []byte) {
 	c.wmu.Lock()
 	closing := c.closeSent
 	c.wmu.Unlock()
@@ -197,12 +195,12 @@ func (c *Conn) deliver(msg []byte) {
 	switch {
 	case bytes.Equal(msg, crlfPing):
 		if answerPings {
-			c.reply(ws.OpText, crlfPing[:2])
+			c.reply(OpText, crlfPing[:2])
 		}
 	case answerSIP:
 		tag := strconv.FormatUint(rand.Uint64(), 36)
 		if resp, ok := appendAnswer(nil, msg, tag); ok {
-			c.reply(ws.OpText, resp)
+			c.reply(OpText, resp)
 		}
 	}
 }

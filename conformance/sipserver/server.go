@@ -79,6 +79,8 @@ type Server struct {
 	answerPings  bool
 	answerSIP    bool
 	stallRelease chan struct{}         // closed when the mode leaves HandshakeStall
+	respHeader   http.Header           // extra header lines of every answer
+	early        []byte                // frames sent with the 101, encoded
 	changed      chan struct{}         // closed and replaced on every recorded event
 	raw          map[net.Conn]struct{} // every accepted TCP connection still open
 	conns        []*Conn               // open WebSocket connections, in accept order
@@ -206,6 +208,47 @@ func (s *Server) SetRefuseStatus(code int) {
 	s.mu.Lock()
 	s.refuseStatus = code
 	s.mu.Unlock()
+}
+
+// SetResponseHeader sets header lines that every answer to an upgrade
+// request carries from now on, a 101 or a refusal (none initially; nil
+// clears them). It is how a test makes a server answer what a client must
+// refuse, such as an extension it never offered
+// ("Sec-WebSocket-Extensions: permessage-deflate") or, with HandshakeOmitSubprotocol,
+// another subprotocol than "sip", and how a refusal carries a Location
+// (a redirect, which a client must not follow) or a Retry-After. h is
+// copied.
+func (s *Server) SetResponseHeader(h http.Header) {
+	s.mu.Lock()
+	s.respHeader = h.Clone()
+	s.mu.Unlock()
+}
+
+func (s *Server) responseHeader() http.Header {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.respHeader
+}
+
+// SetEarlyFrames sets frames that every accepted handshake sends from now
+// on right behind its 101 answer, in the same write (so in the same TCP
+// segment, or TLS record): the case for a client that must not lose what
+// arrived with the handshake's answer. Each frame goes out exactly as
+// WriteFrame would send it; none initially, nil clears them.
+func (s *Server) SetEarlyFrames(frames ...Frame) {
+	var b []byte
+	for _, f := range frames {
+		b = appendFrame(b, f)
+	}
+	s.mu.Lock()
+	s.early = b
+	s.mu.Unlock()
+}
+
+func (s *Server) earlyBytes() []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.early
 }
 
 // SetAnswerPings sets whether a "\r\n\r\n" message (a CRLF keepalive ping)
