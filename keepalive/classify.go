@@ -1,12 +1,18 @@
 package keepalive
 
-// Ping is the client's keepalive: a double CRLF (RFC 5626 §3.5.1). The
-// Keeper passes this slice to Config.Send; Send must not modify it.
-var Ping = []byte("\r\n\r\n")
+// CRLFPing is the CRLF keepalive ping: a double CRLF (RFC 5626 §3.5.1).
+const CRLFPing = "\r\n\r\n"
 
-// Pong is the answer to a ping: a single CRLF (RFC 5626 §3.5.1). The Keeper
-// passes this slice to Config.Send; Send must not modify it.
-var Pong = []byte("\r\n")
+// CRLFPong is the answer to a CRLF ping: a single CRLF (RFC 5626 §3.5.1).
+const CRLFPong = "\r\n"
+
+// ping and pong are what the Keeper passes to Config.Send, which must not
+// modify them; unexported, so no importer can change them for every
+// connection of the process.
+var (
+	ping = []byte(CRLFPing)
+	pong = []byte(CRLFPong)
+)
 
 // IsKeepalive reports whether p is keepalive traffic: non-empty and made
 // only of CR and LF bytes. SIP messages start with a method or "SIP/", so
@@ -27,5 +33,5 @@ func IsKeepalive(p []byte) bool {
 // isServerPing reports whether p is exactly a double CRLF: a ping sent by
 // the server, which the client answers with a pong.
 func isServerPing(p []byte) bool {
-	return string(p) == "\r\n\r\n"
+	return string(p) == CRLFPing
 }

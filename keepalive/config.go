@@ -1,6 +1,10 @@
 package keepalive
 
-import "time"
+import (
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+)
 
 // Config is the keepalive schedule of one connection and the callbacks
 // through which the Keeper acts on it. The zero value of each field means
@@ -14,6 +18,16 @@ import "time"
 // on another goroutine (go k.Stop()), or, as a transport does, close the
 // connection and call Stop from the goroutine that owns it.
 type Config struct {
+	// Mode is what a ping is, and so what its pong is. In CRLF mode (the
+	// zero value) the Keeper pings with a double CRLF through Send and
+	// takes any CRLF-only message given to Received as the pong. In the
+	// other modes the Keeper pings through Ping, and the owner, which
+	// recognises the pong (a Pong frame echoing the ping's payload, a
+	// final response to the OPTIONS), reports it with Keeper.Pong; CRLF
+	// traffic is then still consumed, and a server's CRLF ping still
+	// answered, but a CRLF message is not a pong.
+	Mode Mode
+
 	// Interval is the keepalive interval. When > 0, Start draws a period
 	// uniform in [0.8, 1.0) × Interval and a ping falls due at every
 	// multiple of it. Zero turns pings off: Start then arms nothing, and
@@ -32,12 +46,19 @@ type Config struct {
 	// dead flow is found even when Debounce lets pings repeat. Zero: off.
 	PongTimeout time.Duration
 
-	// Send writes one ping or pong. It may block (on the connection's write
-	// lock, say); no other ping is sent while it runs. Its error is not
-	// acted upon: a broken connection is the owner's to detect, and a ping
-	// that did not go out simply gets no pong. Send must not modify p.
-	// Nil discards pings and pongs.
+	// Send writes one CRLF ping or pong. It may block (on the connection's
+	// write lock, say); no other ping is sent while it runs. Its error is
+	// not acted upon: a broken connection is the owner's to detect, and a
+	// ping that did not go out simply gets no pong. Send must not modify
+	// p. Nil discards pings and pongs.
 	Send func(p []byte) error
+
+	// Ping sends one ping of Mode when Mode is not CRLF: a WebSocket Ping
+	// with a fresh payload, an OPTIONS request. It may block as Send may;
+	// no other ping is sent while it runs, and its error is not acted upon.
+	// Nil in those modes: pings are not sent (the schedule and the pong
+	// timeout still run, so a flow nobody pings fails).
+	Ping func() error
 
 	// OnFailure reports a failed flow: a pong timeout. It is called at most
 	// once per Start, from a timer goroutine. Nil: failures are not
@@ -48,6 +69,12 @@ type Config struct {
 	// answers the outstanding ping, with the time since the latest ping
 	// was sent.
 	OnRTT func(rtt time.Duration)
+
+	// Logger receives the Keeper's logs: every ping sent and pong received
+	// at Trace level, a pong timeout at Debug, each behind IsTrace or
+	// IsDebug, so that a disabled logger costs nothing per ping. Nil means
+	// no logging.
+	Logger hclog.Logger
 
 	// Rand returns a number in [0, 1) for the period's jitter; values out
 	// of range are clamped. It is called by Start with the Keeper's lock

@@ -4,8 +4,8 @@
 //
 // # Model
 //
-// A client sends a ping, a double CRLF ([Ping]); the server answers with a
-// pong, a single CRLF ([Pong]). Over WebSocket (RFC 7118) each is a whole
+// A client sends a ping, a double CRLF ([CRLFPing]); the server answers with a
+// pong, a single CRLF ([CRLFPong]). Over WebSocket (RFC 7118) each is a whole
 // message of its own. A [Keeper] owns the schedule of one connection:
 //
 //   - [Keeper.Start] draws the period once, uniform in [0.8, 1.0) of
@@ -23,7 +23,7 @@
 //     only of CR and LF bytes is keepalive traffic, never a SIP message: it
 //     counts as a pong, and when it is exactly a double CRLF it is also the
 //     server's own ping (Asterisk pings this way) and is answered with
-//     [Pong].
+//     [CRLFPong].
 //
 // # Timers and concurrency
 //

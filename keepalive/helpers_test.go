@@ -52,7 +52,7 @@ func (f *flow) send(p []byte) error {
 			f.wg.Go(func() {
 				select {
 				case <-time.After(f.answer):
-					f.k.Received(Pong)
+					f.k.Received(pong)
 				case <-f.done:
 				}
 			})

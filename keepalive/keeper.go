@@ -4,6 +4,8 @@ import (
 	"math/rand/v2"
 	"sync"
 	"time"
+
+	"github.com/hashicorp/go-hclog"
 )
 
 // Keeper runs the keepalive schedule of one connection. Create it with New;
@@ -39,6 +41,9 @@ func New(cfg Config) *Keeper {
 	cfg.Interval = max(cfg.Interval, 0)
 	cfg.Debounce = max(cfg.Debounce, 0)
 	cfg.PongTimeout = max(cfg.PongTimeout, 0)
+	if cfg.Logger == nil {
+		cfg.Logger = hclog.NewNullLogger()
+	}
 	k := &Keeper{cfg: cfg}
 	k.idle.L = &k.mu
 	return k

@@ -116,7 +116,7 @@ func TestStopPendingPing(t *testing.T) {
 		f.sleepUntil(120 * s)
 		f.check(t, []time.Duration{4 * s}, nil)
 		// A late pong after Stop is still keepalive traffic, and reports nothing.
-		if !f.k.Received(Pong) {
+		if !f.k.Received(pong) {
 			t.Error("Received(CRLF) after Stop = false, want true")
 		}
 		f.stop()
@@ -253,9 +253,9 @@ func TestConcurrentUse(t *testing.T) {
 					case 0:
 						f.k.Start()
 					case 1:
-						f.k.Received(Ping)
+						f.k.Received(ping)
 					case 2:
-						f.k.Received(Pong)
+						f.k.Received(pong)
 						f.k.Period()
 					case 3:
 						if j%16 == 3 {

@@ -8,12 +8,12 @@ import "time"
 // first byte, and the caller handles the message as usual.
 //
 // It returns true when p is keepalive traffic (see IsKeepalive), which the
-// caller must then drop. While started, such a message also counts as a
-// pong: it answers the outstanding ping, disarms the pong timeout and calls
-// OnRTT; and when p is exactly a double CRLF — the server's own ping — it is
-// answered with Pong through Send, synchronously, on the caller's
-// goroutine. A single CRLF is never answered (that would be a pong for a
-// pong). Before Start and after Stop, Received only classifies.
+// caller must then drop. While started, in CRLF mode, such a message also
+// counts as a pong (see Pong); and in every mode, when p is exactly a
+// double CRLF — the server's own ping — it is answered with a CRLF pong
+// through Send, synchronously, on the caller's goroutine. A single CRLF is
+// never answered (that would be a pong for a pong). Before Start and after
+// Stop, Received only classifies.
 //
 // Received does not allocate, does not retain p, and is safe to call
 // concurrently with every other method and with the timers.
@@ -26,16 +26,10 @@ func (k *Keeper) Received(p []byte) bool {
 		k.mu.Unlock()
 		return true
 	}
+	var onRTT func(time.Duration)
 	var rtt time.Duration
-	onRTT := k.cfg.OnRTT
-	answered := k.outstanding
-	if answered {
-		rtt = time.Since(k.lastPing)
-		k.outstanding = false
-		k.disarmPong()
-	}
-	if !answered {
-		onRTT = nil
+	if k.cfg.Mode == CRLF {
+		onRTT, rtt = k.answered()
 	}
 	send := k.cfg.Send
 	if !isServerPing(p) {
@@ -52,11 +46,59 @@ func (k *Keeper) Received(p []byte) bool {
 		onRTT(rtt)
 	}
 	if send != nil {
-		send(Pong) // the error is the connection owner's to see
+		err := send(pong) // the error is the connection owner's to see
+		if log := k.cfg.Logger; log.IsTrace() {
+			log.Trace("server ping answered", "error", err)
+		}
 	}
 
 	k.mu.Lock()
 	k.leave()
 	k.mu.Unlock()
 	return true
+}
+
+// Pong reports the pong of a ping of the Keeper's mode, recognised by the
+// owner: a WebSocket Pong echoing the latest ping's payload, a final
+// response to the latest OPTIONS. It answers the outstanding ping, disarms
+// the pong timeout and calls OnRTT, exactly as a CRLF pong does in CRLF
+// mode. A pong with no ping outstanding, or before Start and after Stop,
+// changes nothing. In CRLF mode, Received does this itself; Pong is then
+// not needed. It does not allocate and is safe for concurrent use.
+func (k *Keeper) Pong() {
+	k.mu.Lock()
+	if !k.started {
+		k.mu.Unlock()
+		return
+	}
+	onRTT, rtt := k.answered()
+	if onRTT == nil {
+		k.mu.Unlock()
+		return
+	}
+	k.enter()
+	k.mu.Unlock()
+
+	onRTT(rtt)
+
+	k.mu.Lock()
+	k.leave()
+	k.mu.Unlock()
+}
+
+// answered marks the outstanding ping, if any, as answered: it disarms the
+// pong timeout and returns the OnRTT callback to call with the round trip,
+// or nil when no ping was outstanding or no callback is set. It logs the
+// pong. k.mu is held.
+func (k *Keeper) answered() (func(time.Duration), time.Duration) {
+	if !k.outstanding {
+		return nil, 0
+	}
+	rtt := time.Since(k.lastPing)
+	k.outstanding = false
+	k.disarmPong()
+	if log := k.cfg.Logger; log.IsTrace() {
+		log.Trace("pong", "mode", k.cfg.Mode, "rtt", rtt)
+	}
+	return k.cfg.OnRTT, rtt
 }

@@ -1,11 +1,14 @@
 package keepalive
 
 import (
+	"io"
 	"slices"
 	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/hashicorp/go-hclog"
 )
 
 // TestReceived: what Received consumes, what it answers, and what counts as
@@ -20,7 +23,7 @@ func TestReceived(t *testing.T) {
 		pong    bool     // answers an outstanding ping
 	}{
 		{"ServerPing/Answered", "\r\n\r\n", true, true, []string{"\r\n"}, true},
-		{"Pong/NotAnswered", "\r\n", true, true, nil, true},
+		{"pong/NotAnswered", "\r\n", true, true, nil, true},
 		{"LoneLF/IsPong", "\n", true, true, nil, true},
 		{"TripleCRLF/IsPongNotPing", "\r\n\r\n\r\n", true, true, nil, true},
 		{"SIP/NotConsumed", "OPTIONS sip:a@b SIP/2.0\r\n\r\n", true, false, nil, false},
@@ -82,9 +85,9 @@ func TestReceivedServerPingIntervalZero(t *testing.T) {
 	var sent []string
 	k := New(Config{Send: func(p []byte) error { sent = append(sent, string(p)); return nil }})
 	k.Start()
-	k.Received(Ping)
-	k.Received(Pong)
-	k.Received(Ping)
+	k.Received(ping)
+	k.Received(pong)
+	k.Received(ping)
 	k.Stop()
 	if want := []string{"\r\n", "\r\n"}; !slices.Equal(sent, want) {
 		t.Errorf("Send got %q, want %q", sent, want)
@@ -97,7 +100,7 @@ func TestReceivedNilCallbacks(t *testing.T) {
 		k := New(Config{Interval: 5 * s, PongTimeout: 10 * s})
 		k.Start()
 		time.Sleep(30 * s) // pings discarded, failure unreported
-		if !k.Received(Ping) || !k.Received(Pong) {
+		if !k.Received(ping) || !k.Received(pong) {
 			t.Error("Received(keepalive) = false, want true")
 		}
 		k.Stop()
@@ -105,11 +108,12 @@ func TestReceivedNilCallbacks(t *testing.T) {
 }
 
 // TestReceivedAllocs: Received allocates nothing, for SIP messages, pongs
-// and answered server pings alike.
+// and answered server pings alike, with a logger whose Trace is off.
 func TestReceivedAllocs(t *testing.T) {
 	k := New(Config{
-		Send:  func([]byte) error { return nil },
-		OnRTT: func(time.Duration) {},
+		Send:   func([]byte) error { return nil },
+		OnRTT:  func(time.Duration) {},
+		Logger: hclog.New(&hclog.LoggerOptions{Level: hclog.Info, Output: io.Discard}),
 	})
 	k.Start()
 	defer k.Stop()
@@ -127,14 +131,15 @@ func TestReceivedAllocsWithOutstandingPing(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var rtts int
 		k := New(Config{Interval: 5 * s, PongTimeout: 10 * s, Rand: fixed(0),
-			Send: func([]byte) error { return nil }, OnRTT: func(time.Duration) { rtts++ }})
+			Send: func([]byte) error { return nil }, OnRTT: func(time.Duration) { rtts++ },
+			Logger: hclog.New(&hclog.LoggerOptions{Level: hclog.Info, Output: io.Discard})})
 		k.Start()
 		defer k.Stop()
 		time.Sleep(s) // off the ping instants
 		// Each call, the warm-up one included, answers a fresh ping.
 		allocs := testing.AllocsPerRun(5, func() {
 			time.Sleep(4 * s)
-			k.Received(Pong)
+			k.Received(pong)
 		})
 		if allocs != 0 || rtts != 6 {
 			t.Errorf("%v allocations per pong, %d RTTs, want 0 and 6", allocs, rtts)
@@ -148,7 +153,7 @@ func BenchmarkReceived(b *testing.B) {
 	defer k.Stop()
 	for _, bc := range []struct{ name, in string }{
 		{"SIP", "SIP/2.0 200 OK\r\nVia: SIP/2.0/WSS a.invalid;branch=z9hG4bK1\r\n\r\n"},
-		{"Pong", "\r\n"},
+		{"pong", "\r\n"},
 		{"ServerPing", "\r\n\r\n"},
 	} {
 		p := []byte(bc.in)

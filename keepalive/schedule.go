@@ -35,7 +35,10 @@ func (k *Keeper) tick() {
 	}
 	k.outstanding = true
 	k.lastPing = now
-	send := k.cfg.Send
+	send := k.sendPing
+	if k.cfg.Mode == CRLF && k.cfg.Send == nil || k.cfg.Mode != CRLF && k.cfg.Ping == nil {
+		send = nil
+	}
 	if send == nil {
 		k.mu.Unlock()
 		return
@@ -45,7 +48,10 @@ func (k *Keeper) tick() {
 	k.enter()
 	k.mu.Unlock()
 
-	send(Ping) // the error is the connection owner's to see
+	err := send() // the error is the connection owner's to see
+	if log := k.cfg.Logger; log.IsTrace() {
+		log.Trace("ping sent", "mode", k.cfg.Mode, "error", err)
+	}
 
 	k.mu.Lock()
 	if gen == k.gen {
@@ -53,6 +59,14 @@ func (k *Keeper) tick() {
 	}
 	k.leave()
 	k.mu.Unlock()
+}
+
+// sendPing sends one ping of the Keeper's mode.
+func (k *Keeper) sendPing() error {
+	if k.cfg.Mode == CRLF {
+		return k.cfg.Send(ping)
+	}
+	return k.cfg.Ping()
 }
 
 // disarmPing stops the ping schedule. k.mu is held.
@@ -94,6 +108,9 @@ func (k *Keeper) pongExpired() {
 	}
 	k.deadline = time.Time{}
 	k.disarmPing()
+	if log := k.cfg.Logger; log.IsDebug() {
+		log.Debug("pong timeout: the flow has failed", "mode", k.cfg.Mode, "timeout", k.cfg.PongTimeout)
+	}
 	f := k.cfg.OnFailure
 	if f == nil {
 		k.mu.Unlock()

@@ -135,7 +135,7 @@ func TestRTT(t *testing.T) {
 		}
 		// A pong with no ping outstanding reports nothing.
 		f.k.Start()
-		f.k.Received(Pong)
+		f.k.Received(pong)
 		f.k.Stop()
 		if len(f.rtts) != 3 {
 			t.Errorf("RTTs %v after an unsolicited pong, want 3 of them", f.rtts)

@@ -57,6 +57,7 @@ func TestBaseZeroAllocs(t *testing.T) {
 	}
 	defer b.Disconnect(context.Background())
 	s := b.current.Load()
+	crlfPong := []byte(keepalive.CRLFPong)
 
 	var delivered int
 	b.SetEvents(Events{Message: func(*sipmsg.Message) { delivered++ }})
@@ -66,7 +67,7 @@ func TestBaseZeroAllocs(t *testing.T) {
 	}{
 		{"Send 700 B", func() { b.Send(context.Background(), invite) }},
 		{"receive INVITE to Message", func() { s.received(invite) }},
-		{"receive CRLF pong", func() { s.received(keepalive.Pong) }},
+		{"receive CRLF pong", func() { s.received(crlfPong) }},
 	}
 	for _, tt := range tests {
 		if n := testing.AllocsPerRun(1000, tt.fn); n != 0 {

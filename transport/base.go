@@ -50,20 +50,17 @@ type Base struct {
 	cfg     Config
 	dialer  dialer.Dialer
 	log     hclog.Logger
+	kaLog   hclog.Logger // "keepalive"
+	viaHost string       // Config.ViaHost, or a random .invalid host for the transport's own requests
 	sel     *selector.Selector
 	status  statusMachine
 	events  atomic.Pointer[Events]
 	current atomic.Pointer[session] // non-nil while a connection is OPEN
 	stats   counters
 
-	mu          sync.Mutex         // guards the fields below
-	running     bool               // a supervisor goroutine owns the connection
-	stop        chan struct{}      // closed by Disconnect: the supervision must end
-	abort       context.CancelFunc // cancels the dial in progress, if any
-	done        chan struct{}      // closed when the supervisor has ended
-	waiter      *waiter            // Connect calls waiting for the next OPEN or failed pass; nil: none
-	closeCode   int
-	closeReason string
+	mu   sync.Mutex // guards run, last, and the fields of run marked so
+	run  *run       // the supervision Connect started; nil once stopped
+	last *run       // the latest supervision, which may still be winding down
 }
 
 // waiter is the outcome Connect calls share: settled once, at the next OPEN
@@ -86,7 +83,7 @@ func (w *waiter) settle(err error) {
 // NewBase validates cfg and returns a transport over d, CLOSED until
 // Connect. The error joins one *ConfigError per invalid field.
 func NewBase(cfg Config, d dialer.Dialer) (*Base, error) {
-	cfg, err := cfg.withDefaults()
+	cfg, err := cfg.clone().withDefaults()
 	if d == nil {
 		err = errorsJoin(err, &ConfigError{"dialer", errNilDialer})
 	}
@@ -97,7 +94,12 @@ func NewBase(cfg Config, d dialer.Dialer) (*Base, error) {
 		cfg:    cfg,
 		dialer: d,
 		log:    cfg.Logger.Named("transport"),
+		kaLog:  cfg.Logger.Named("keepalive"),
 		sel:    selector.New(cfg.Servers),
+	}
+	b.viaHost = cfg.ViaHost
+	if b.viaHost == "" {
+		b.viaHost = randomHex(6) + ".invalid" // as SIP.js builds its Via host
 	}
 	b.status.report = b.reportStatus
 	ev := cfg.Events
@@ -121,8 +123,10 @@ func (b *Base) Server() (selector.Server, bool) {
 	return selector.Server{}, false
 }
 
-// Config returns the configuration in force, defaults applied.
-func (b *Base) Config() Config { return b.cfg }
+// Config returns a copy of the configuration in force, defaults applied.
+// The copy is deep (see Config): changing it, its server list, Dial.Header
+// or Dial.TLSConfig does not change the transport.
+func (b *Base) Config() Config { return b.cfg.clone() }
 
 // reportStatus logs a status change and calls StatusChanged. A refused
 // transition and a forced one log a warning: the supervisor makes only

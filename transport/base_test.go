@@ -206,7 +206,7 @@ func TestTraceSIP(t *testing.T) {
 			if strings.Contains(out, "6629fae4") {
 				t.Errorf("the credentials reached the log:\n%s", out)
 			}
-			sent, got := strings.Contains(out, "SIP sent"), strings.Contains(out, "SIP received")
+			sent, got := strings.Contains(out, "SIP sending"), strings.Contains(out, "SIP received")
 			if sent != trace || got != trace {
 				t.Errorf("TraceSIP=%v: logged sent=%v received=%v\n%s", trace, sent, got, out)
 			}

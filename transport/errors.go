@@ -15,6 +15,12 @@ var ErrNotConnected = errors.New("transport: not connected")
 // Disconnect was called.
 var ErrDisconnected = errors.New("transport: disconnected")
 
+// ErrInCallback is returned by a Connect called from an event callback
+// while the transport is not OPEN: waiting there would wait for the
+// goroutine that runs the callback. The transport has been started and
+// goes on connecting; Events.Connected tells when it is OPEN.
+var ErrInCallback = errors.New("transport: Connect cannot wait inside an event callback")
+
 // ErrPongTimeout is the cause reported in Disconnected when a keepalive ping
 // got no pong within KeepAlivePongTimeout (RFC 5626 §4.4.1: the flow failed).
 var ErrPongTimeout = errors.New("transport: keepalive pong timeout")
@@ -32,7 +38,16 @@ type ServerError struct {
 }
 
 func (e *ServerError) Error() string {
-	return "transport: " + e.Server.URI + ": " + e.Err.Error()
+	return "transport: " + e.Server.URI + ": " + errText(e.Err)
+}
+
+// errText is err's text, or "unknown error" for a nil error, so that an
+// error value built by hand never makes Error panic.
+func errText(err error) string {
+	if err == nil {
+		return "unknown error"
+	}
+	return err.Error()
 }
 
 func (e *ServerError) Unwrap() error { return e.Err }
@@ -52,7 +67,11 @@ func (e *ConnectError) Error() string {
 		} else {
 			b.WriteString("; ")
 		}
-		b.WriteString(s.Server.URI + ": " + s.Err.Error())
+		if s == nil {
+			b.WriteString("unknown server")
+			continue
+		}
+		b.WriteString(s.Server.URI + ": " + errText(s.Err))
 	}
 	return b.String()
 }

@@ -27,10 +27,11 @@ type Events struct {
 	// points into are valid only during the call: copy what you keep.
 	Message func(m *sipmsg.Message)
 
-	// MessageDropped is called for each received message that is not
-	// delivered: unparseable, or failing a sanity check (reason wraps
-	// sipmsg.ErrMalformed or is a *SanityError). raw is valid only during
-	// the call. Requests answered with 400 or 416 are reported here too.
+	// MessageDropped is called for each received message that is neither
+	// keepalive traffic nor delivered: empty (reason ErrEmptyMessage),
+	// unparseable (reason wraps sipmsg.ErrMalformed) or failing a sanity
+	// check (reason is a *SanityError). raw is valid only during the call.
+	// Requests answered with 400 or 416 are reported here too.
 	MessageDropped func(raw []byte, reason error)
 
 	// TransportError is called when a server is marked in error after its

@@ -84,12 +84,19 @@ type setup struct {
 	b   *Base
 }
 
-func newSetup(t *testing.T, cfg Config) *setup {
+func newSetup(t *testing.T, cfg Config) *setup { t.Helper(); return newSetupWith(t, cfg, nil) }
+
+// newSetupWith is newSetup with the dialer wrapped by wrap, when not nil.
+func newSetupWith(t *testing.T, cfg Config, wrap func(dialer.Dialer) dialer.Dialer) *setup {
 	t.Helper()
 	s := &setup{net: dialertest.NewNetwork(t), log: &log{start: time.Now()}}
 	s.rec = &recorder{d: s.net, start: time.Now()}
 	cfg.Events = s.log.events()
-	b, err := NewBase(cfg, s.rec)
+	var d dialer.Dialer = s.rec
+	if wrap != nil {
+		d = wrap(d)
+	}
+	b, err := NewBase(cfg, d)
 	if err != nil {
 		t.Fatalf("NewBase: %v", err)
 	}

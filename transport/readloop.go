@@ -4,11 +4,16 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"sync"
 
 	"github.com/sipws/sipws/sipmsg"
 )
+
+// ErrEmptyMessage is the reason MessageDropped gives for an empty
+// WebSocket message: it carries no SIP, and no keepalive either.
+var ErrEmptyMessage = errors.New("transport: empty message")
 
 // SanityError is the reason MessageDropped gives for a message that parsed
 // but failed a transport sanity check (SPEC.md "Receiving").
@@ -47,24 +52,29 @@ func (s *session) received(p []byte) {
 		b.stats.keepalivesIn.Add(1)
 		return
 	}
-	if len(p) == 0 {
-		return // an empty message carries nothing; not worth a report
-	}
-	b.stats.messagesIn.Add(1)
-	b.stats.bytesIn.Add(uint64(len(p)))
 	if b.cfg.TraceSIP && b.log.IsTrace() {
 		b.trace("received", s.server.URI, p)
 	}
-
+	if len(p) == 0 {
+		b.countIn(p)
+		s.drop(p, ErrEmptyMessage)
+		return
+	}
 	m := messages.Get().(*sipmsg.Message)
-	defer messages.Put(m)
+	defer release(m)
 	if err := m.Parse(p); err != nil {
+		b.countIn(p)
 		s.drop(p, err)
 		return
 	}
+	if s.ownKeepalive(m) {
+		return // the answer to the transport's own OPTIONS keepalive
+	}
+	b.countIn(p)
 	if problem := sipmsg.Check(m, b.cfg.ViaHost); problem != sipmsg.OK {
 		code, reason := problem.Status()
-		if code != 0 && m.IsRequest() {
+		// ACK is never answered, whatever it fails (RFC 3261 §17.1.1.3).
+		if code != 0 && m.IsRequest() && string(m.Method()) != "ACK" {
 			s.answer = sipmsg.AppendResponse(s.answer[:0], m, code, reason, newTag())
 			if err := s.write(context.Background(), s.answer); err != nil && b.log.IsDebug() {
 				b.log.Debug("automatic answer not sent", "status", code, "error", err)
@@ -78,6 +88,20 @@ func (s *session) received(p []byte) {
 	if f := b.events.Load().Message; f != nil {
 		f(m)
 	}
+}
+
+// countIn counts a received message that is not keepalive traffic.
+func (b *Base) countIn(p []byte) {
+	b.stats.messagesIn.Add(1)
+	b.stats.bytesIn.Add(uint64(len(p)))
+}
+
+// release gives a parsed-message view back to the pool, first making it
+// forget the buffer it points into, which would otherwise stay reachable
+// (a dead connection's read buffer, say) for as long as the view is pooled.
+func release(m *sipmsg.Message) {
+	m.Parse(nil)
+	messages.Put(m)
 }
 
 // drop reports a message that is not delivered.

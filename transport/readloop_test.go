@@ -26,7 +26,7 @@ func connected(t *testing.T, cfg Config) (*setup, *dialertest.ServerConn) {
 
 // TestReceiveInOrderExactlyOnce: every message that passes the checks is
 // delivered once, in arrival order; CRLF keepalive traffic and empty
-// messages are not delivered.
+// messages are not delivered, and the empty ones are reported dropped.
 func TestReceiveInOrderExactlyOnce(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s, srv := connected(t, Config{})
@@ -44,8 +44,17 @@ func TestReceiveInOrderExactlyOnce(t *testing.T) {
 		if got := s.log.messages(); !equal(got, want) {
 			t.Fatalf("delivered %d messages, want %d in order", len(got), len(want))
 		}
-		if st := s.b.Stats(); st.MessagesIn != 200 || st.KeepalivesIn != 4 || st.Dropped != 0 {
-			t.Errorf("stats = %+v", st)
+		if st := s.b.Stats(); st.MessagesIn != 204 || st.KeepalivesIn != 4 || st.Dropped != 4 {
+			t.Errorf("stats = %+v, want 204 messages in, 4 keepalives, 4 dropped", st)
+		}
+		empty := 0
+		for _, e := range s.log.get() {
+			if e == "dropped: "+ErrEmptyMessage.Error() {
+				empty++
+			}
+		}
+		if empty != 4 {
+			t.Errorf("MessageDropped reported %d empty messages, want 4: %q", empty, s.log.get())
 		}
 	})
 }
@@ -71,6 +80,8 @@ func TestSanityChecks(t *testing.T) {
 		{"response with another Via host is dropped", "SIP/2.0 200 OK\r\n" + via + rest + "\r\n", "me.invalid", false, ""},
 		{"response with our Via host is delivered", "SIP/2.0 200 OK\r\n" + via + rest + "\r\n", "client.invalid", true, ""},
 		{"garbage is dropped and not answered", "hello, this is not SIP", "", false, ""},
+		{"ACK with a tel: URI is dropped and not answered", "ACK tel:+1234 SIP/2.0\r\n" + via + strings.Replace(rest, "MESSAGE", "ACK", 1) + "Content-Length: 0\r\n\r\n", "", false, ""},
+		{"ACK with a short body is dropped and not answered", "ACK sip:bob@example.com SIP/2.0\r\n" + via + strings.Replace(rest, "MESSAGE", "ACK", 1) + "Content-Length: 10\r\n\r\nhi", "", false, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
@@ -116,6 +127,27 @@ func TestSanityChecks(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestPooledMessageForgetsBuffer: the parsed-message view goes back to its
+// pool pointing at nothing, so a pooled view never keeps a connection's
+// read buffer reachable.
+func TestPooledMessageForgetsBuffer(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s, srv := connected(t, Config{})
+		srv.WriteMessage([]byte(response(200, "c1", "SIP/2.0/WS x.invalid;branch=z9hG4bK1")))
+		synctest.Wait()
+		if len(s.log.messages()) != 1 {
+			t.Fatal("the message was not delivered")
+		}
+		for range 4 { // whatever the pool hands out: the released view or a new one
+			m := messages.Get().(*sipmsg.Message)
+			if m.Bytes() != nil {
+				t.Errorf("a pooled sipmsg.Message still points at %d bytes of a read buffer", len(m.Bytes()))
+			}
+			defer messages.Put(m)
+		}
+	})
 }
 
 // srvIn reads one message from the server side without blocking the bubble.

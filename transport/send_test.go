@@ -4,11 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
 
+	"github.com/sipws/sipws/dialer"
 	"github.com/sipws/sipws/dialer/dialertest"
+	"github.com/sipws/sipws/selector"
 )
 
 // TestSend covers the Send contract in virtual time.
@@ -111,4 +115,73 @@ func TestSend(t *testing.T) {
 			}
 		})
 	})
+}
+
+// cancelInWrite's connection ends a context in the middle of each write,
+// after the frame went out whole, as a timer that fires just as the write
+// completes would.
+type cancelInWrite struct {
+	d      dialer.Dialer
+	cancel atomic.Pointer[context.CancelFunc]
+}
+
+func (c *cancelInWrite) Dial(ctx context.Context, url string, o dialer.Options) (dialer.Conn, error) {
+	conn, err := c.d.Dial(ctx, url, o)
+	if err != nil {
+		return nil, err
+	}
+	return &cancelInWriteConn{Conn: conn, c: c}, nil
+}
+
+type cancelInWriteConn struct {
+	dialer.Conn
+	c *cancelInWrite
+}
+
+func (w *cancelInWriteConn) WriteMessage(p []byte) error {
+	err := w.Conn.WriteMessage(p)
+	if f := w.c.cancel.Load(); f != nil {
+		(*f)()
+		time.Sleep(time.Millisecond) // the context's AfterFunc runs first
+	}
+	return err
+}
+
+// TestSendContextEndsAsWriteCompletes: a Send whose frame went out whole
+// returns nil, even when its context ended while the write was finishing.
+func TestSendContextEndsAsWriteCompletes(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ciw := &cancelInWrite{}
+		ss := servers(t, "ws://a")
+		s := newSetupWith(t, Config{Servers: ss}, func(d dialer.Dialer) dialer.Dialer { ciw.d = d; return ciw })
+		got := make(chan string, 4)
+		s.net.Listen(ss[0].URI, sipServer(false, got))
+		if err := s.b.Connect(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		ciw.cancel.Store(&cancel)
+		msg := strings.Replace(options, "OPTIONS ", "MESSAGE ", 1)
+		if err := s.b.Send(ctx, []byte(msg)); err != nil {
+			t.Errorf("Send = %v, want nil: the frame was written whole", err)
+		}
+		synctest.Wait()
+		if p := <-got; p != msg {
+			t.Errorf("server got %q, want the message", p)
+		}
+	})
+}
+
+// TestServerErrorNilCause: a hand-built error without a cause does not
+// panic when printed.
+func TestServerErrorNilCause(t *testing.T) {
+	e := &ServerError{Server: selector.Server{URI: "ws://a:80"}}
+	if got := e.Error(); got != "transport: ws://a:80: unknown error" {
+		t.Errorf("Error() = %q", got)
+	}
+	ce := &ConnectError{Servers: []*ServerError{e, nil}}
+	if got := ce.Error(); !strings.Contains(got, "ws://a:80: unknown error") {
+		t.Errorf("ConnectError.Error() = %q", got)
+	}
 }

@@ -3,9 +3,11 @@ package transport
 import (
 	"context"
 	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/sipws/sipws/dialer"
 	"github.com/sipws/sipws/keepalive"
@@ -31,48 +33,55 @@ type session struct {
 	cause     atomic.Pointer[error] // why we closed it, when not Disconnect
 
 	answer []byte // buffer for automatic 400/416 answers; read goroutine only
+	secure bool   // a wss connection
+
+	// Keepalive modes (keepalive.go). The ping fields belong to the
+	// keepalive's timer, which sends one ping at a time.
+	pinger   dialer.Pinger // the connection, in ws-ping mode
+	pingSalt uint64        // random per session: payloads are unpredictable
+	pingSeq  atomic.Uint64
+	lastPing atomic.Uint64 // the payload of the latest ws ping
+	pingBuf  [8]byte
+	kaCallID string // the Call-ID of the keepalive OPTIONS; empty in other modes
+	kaCSeq   uint64
+	kaBuf    []byte
 }
 
 func (b *Base) newSession(srv selector.Server, conn dialer.Conn) *session {
 	s := &session{
-		b:       b,
-		server:  srv,
-		conn:    conn,
-		sem:     make(chan struct{}, 1),
-		closing: make(chan struct{}),
+		b:        b,
+		server:   srv,
+		conn:     conn,
+		sem:      make(chan struct{}, 1),
+		closing:  make(chan struct{}),
+		secure:   strings.HasPrefix(srv.URI, "wss:"),
+		pingSalt: rand.Uint64(),
 	}
-	s.keeper = keepalive.New(keepalive.Config{
-		Interval:    b.cfg.KeepAliveInterval,
-		Debounce:    b.cfg.KeepAliveDebounce,
-		PongTimeout: b.cfg.KeepAlivePongTimeout,
-		Send:        s.sendKeepalive,
-		OnFailure:   s.pongTimeout,
-		OnRTT:       func(rtt time.Duration) { b.stats.lastRTT.Store(int64(rtt)) },
-	})
+	s.keeper = s.newKeeper()
 	return s
 }
 
 // open makes the new connection to srv the OPEN one: it reports OPEN and
 // Connected, starts the keepalives, and then wakes the waiting Connect
-// calls.
-// Disconnect closes the socket of b.current; one that came before the
-// connection was stored there is seen here, and the socket closed.
+// calls. When Disconnect came first, the connection is closed instead and
+// never reported OPEN, and open returns nil.
 func (b *Base) open(r *run, srv selector.Server, conn dialer.Conn) *session {
-	s := b.newSession(srv, conn)
-
-	// OPEN and the settling of waiting Connect calls happen under b.mu, so
-	// a Connect either sees OPEN or waits on a waiter settled later.
+	testHookOpen()
+	// OPEN and Disconnect's look at b.current happen under b.mu: either
+	// Disconnect sees this session and closes it, or this sees stop
+	// closed and never opens.
 	b.mu.Lock()
+	if r.stopped() {
+		code, reason := r.closeCode, r.closeReason
+		b.mu.Unlock()
+		conn.Close(code, reason)
+		b.status.transition(StatusClosed)
+		return nil
+	}
+	s := b.newSession(srv, conn)
 	b.current.Store(s)
 	opened := b.status.v.CompareAndSwap(int32(StatusConnecting), int32(StatusOpen))
-	w := b.waiter
-	b.waiter = nil
-	stopped := r.stopped()
 	b.mu.Unlock()
-	if stopped {
-		code, reason := b.closeParams()
-		s.close(code, reason)
-	}
 	if !opened {
 		b.status.force(StatusOpen)
 	} else {
@@ -85,11 +94,30 @@ func (b *Base) open(r *run, srv selector.Server, conn dialer.Conn) *session {
 		f(srv)
 	}
 	s.keeper.Start()
+
 	// The Connect calls waiting for this OPEN return after Connected has
-	// been delivered, so a SIP stack sees the event before Connect returns.
-	w.settle(nil)
+	// been delivered, so a SIP stack sees the event before Connect
+	// returns; from now on Connect's fast path returns nil too. A
+	// Disconnect from inside Connected makes them return ErrDisconnected.
+	b.mu.Lock()
+	stopped := r.stopped()
+	if !stopped && b.current.Load() == s {
+		r.ready = s
+	}
+	w := r.waiter
+	r.waiter = nil
+	b.mu.Unlock()
+	if stopped {
+		w.settle(ErrDisconnected)
+	} else {
+		w.settle(nil)
+	}
 	return s
 }
+
+// testHookOpen runs first thing in open; tests replace it to act in the
+// window between a finished dial and OPEN.
+var testHookOpen = func() {}
 
 // closeSession ends a connection whose read loop returned err: it closes
 // the socket (with Disconnect's code after Disconnect, 1001 otherwise),
@@ -97,10 +125,15 @@ func (b *Base) open(r *run, srv selector.Server, conn dialer.Conn) *session {
 // cause of an unrequested end (nil after Disconnect).
 func (b *Base) closeSession(r *run, s *session, err error) error {
 	srv := s.server
+	b.mu.Lock()
+	if r.ready == s {
+		r.ready = nil
+	}
+	b.mu.Unlock()
 	requested := r.stopped()
 	if requested {
 		b.status.transition(StatusClosing)
-		code, reason := b.closeParams()
+		code, reason := b.closeParams(r)
 		s.close(code, reason)
 	} else {
 		if c := s.cause.Load(); c != nil {
@@ -149,6 +182,26 @@ func (s *session) pongTimeout() {
 	s.b.log.Warn("keepalive pong timeout: closing the flow", "server", s.server.URI,
 		"timeout", s.b.cfg.KeepAlivePongTimeout)
 	s.fail(dialer.CloseGoingAway, "keepalive pong timeout", ErrPongTimeout)
+}
+
+// locked runs f, a write to the connection, holding the write lock, as
+// write does for a message; a failed write ends the connection.
+func (s *session) locked(f func() error) error {
+	select {
+	case s.sem <- struct{}{}:
+	case <-s.closing:
+		return ErrNotConnected
+	}
+	if s.closed.Load() {
+		<-s.sem
+		return ErrNotConnected
+	}
+	err := f()
+	<-s.sem
+	if err != nil && !s.closed.Load() {
+		s.fail(dialer.CloseInternalError, "write failed", fmt.Errorf("%w: %w", errWriteFailed, err))
+	}
+	return err
 }
 
 // sendKeepalive writes a ping or a pong for the keepalive schedule.

@@ -7,9 +7,9 @@ import (
 
 // Stats is a snapshot of a transport's counters since NewBase.
 type Stats struct {
-	MessagesIn, MessagesOut uint64        // SIP messages received (before checks) and sent
+	MessagesIn, MessagesOut uint64        // messages received that are not keepalive traffic (before checks), and SIP messages sent
 	BytesIn, BytesOut       uint64        // their bytes
-	Dropped                 uint64        // received messages not delivered (unparseable or failing a check)
+	Dropped                 uint64        // received messages not delivered (empty, unparseable or failing a check)
 	KeepalivesIn            uint64        // CRLF pongs and pings received
 	KeepalivesOut           uint64        // CRLF pings and pongs sent
 	PongTimeouts            uint64        // flows closed for a missing pong

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"sync/atomic"
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
@@ -18,9 +19,9 @@ import (
 // finish its TCP, TLS and WebSocket handshakes within ConnectionTimeout.
 var ErrConnectionTimeout = errors.New("transport: connection timeout")
 
-// run is the state of one supervision, from Connect to Disconnect: which
-// server is in use, how many retries on it have failed, the servers marked
-// in error in this pass, and the recovery schedule.
+// run is one supervision, from Connect to Disconnect: which server is in
+// use, how many retries on it have failed, the servers marked in error in
+// this pass, and the recovery schedule.
 //
 // A transport has exactly one goroutine, but not always the same one: the
 // goroutine that dials hands run to a new goroutine at each OPEN and ends.
@@ -30,8 +31,18 @@ var ErrConnectionTimeout = errors.New("transport: connection timeout")
 // the stack of an idle connection at what reading needs. With thousands
 // of idle transports in one process, that is most of their memory.
 type run struct {
-	stop     chan struct{} // closed by Disconnect
-	done     chan struct{} // closed when the supervision has ended
+	stop chan struct{} // closed by Disconnect
+	done chan struct{} // closed when the supervision has ended
+	gid  atomic.Uint64 // the goroutine that owns the run now (see goroutineID)
+
+	// Guarded by Base.mu.
+	waiter      *waiter            // Connect calls waiting for the next OPEN or failed pass; nil: none
+	ready       *session           // the OPEN session whose Connected has returned; nil: none
+	abort       context.CancelFunc // cancels the dial in progress, if any
+	closeCode   int                // what Disconnect closes with
+	closeReason string
+
+	// Owned by the goroutine that owns the run.
 	recovery backoff.BackOff
 	failed   []*ServerError  // servers marked in error in this pass
 	server   selector.Server // the server in use
@@ -39,13 +50,35 @@ type run struct {
 	cause    error           // why the last attempt, or connection, on server failed
 }
 
+// own records the calling goroutine as the one that runs r's callbacks.
+func (r *run) own() { r.gid.Store(goroutineID()) }
+
+// onGoroutine reports whether the caller is the goroutine that owns r, that
+// is, whether it is inside one of r's event callbacks.
+func (r *run) onGoroutine() bool { return r.gid.Load() == goroutineID() }
+
+// ended reports whether the supervision has ended.
+func (r *run) ended() bool {
+	select {
+	case <-r.done:
+		return true
+	default:
+		return false
+	}
+}
+
 // supervise drives r: it picks servers, dials, retries, fails over and
 // waits for recovery, until a connection is OPEN, which it hands to a new
 // goroutine (see run), or until Disconnect. Every status change and event
 // callback happens on the goroutine that owns r, hence in order.
 func (b *Base) supervise(r *run) {
+	r.own()
+	b.superviseOwned(r)
+}
+
+func (b *Base) superviseOwned(r *run) {
 	if r.recovery == nil {
-		r.recovery = b.cfg.NewRecoveryBackOff()
+		r.recovery = b.newRecovery()
 	}
 	maxRetries := max(b.cfg.MaxReconnectionAttempts, 0)
 	for {
@@ -81,19 +114,42 @@ func (b *Base) supervise(r *run) {
 			r.cause = err
 			continue
 		}
+		if err := b.checkMode(conn); err != nil {
+			// Permanent: no server and no retry can change the backend.
+			b.log.Error("cannot connect", "error", err)
+			conn.Close(dialer.CloseNormalClosure, "")
+			b.status.transition(StatusClosed)
+			b.finish(r, err)
+			return
+		}
+		s := b.open(r, r.server, conn)
+		if s == nil {
+			continue // Disconnect came first: the loop finishes
+		}
 		r.retries = 0 // a successful open resets the count
 		r.recovery.Reset()
-		s := b.open(r, r.server, conn)
 		go b.serve(r, s)
 		return
 	}
 }
 
+// newRecovery returns a fresh recovery schedule from the configured
+// factory; a factory that returns nil gets the default schedule, with a
+// warning, rather than a crash on the first failed pass.
+func (b *Base) newRecovery() backoff.BackOff {
+	if bo := b.cfg.NewRecoveryBackOff(); bo != nil {
+		return bo
+	}
+	b.log.Warn("NewRecoveryBackOff returned nil: using the default recovery schedule")
+	return NewRecoveryBackOff(b.cfg.RecoveryMinInterval, b.cfg.RecoveryMaxInterval)
+}
+
 // serve reads one OPEN connection until it ends, then goes on supervising
 // on the same goroutine.
 func (b *Base) serve(r *run, s *session) {
+	r.own()
 	r.cause = b.closeSession(r, s, s.readLoop())
-	b.supervise(r)
+	b.superviseOwned(r)
 }
 
 // failover marks the server in use in error, after its retries failed,
@@ -118,15 +174,10 @@ func (b *Base) recover(r *run) bool {
 	b.sel.Reset()
 	failed := &ConnectError{Servers: r.failed}
 	r.failed = nil
-	b.settle(failed)
+	b.settle(r, failed)
 	wait := r.recovery.NextBackOff()
 	if wait == backoff.Stop {
 		b.log.Warn("recovery stopped by its back-off; Connect starts again")
-		b.mu.Lock()
-		if b.done == r.done {
-			b.running = false
-		}
-		b.mu.Unlock()
 		b.finish(r, failed) // repeats the failures for late Connect calls
 		return false
 	}
@@ -139,41 +190,46 @@ func (b *Base) recover(r *run) bool {
 	return true
 }
 
-// finish ends the supervision: Connect calls still waiting get err, and
-// Disconnect, waiting on r.done, returns.
+// finish ends the supervision: Connect calls still waiting on r get err,
+// and Disconnect, waiting on r.done, returns. A run that ends by itself
+// (its back-off said Stop) stops being the transport's run, so the next
+// Connect starts a new one. Waiters belong to their run: a Connect that
+// starts the next run never gets this one's outcome.
 func (b *Base) finish(r *run, err error) {
 	b.mu.Lock()
-	if b.done == r.done && !b.running {
-		b.done = nil
+	if b.run == r {
+		b.run, b.last = nil, r
 	}
+	w := r.waiter
+	r.waiter = nil
 	b.mu.Unlock()
-	b.settle(err)
+	w.settle(err)
 	close(r.done)
 }
 
 // dial makes one connection attempt, bounded by ConnectionTimeout. Its
 // context is not derived from anything long-lived: a child context would
 // leave its parent a map of children for the transport's lifetime.
-// Disconnect aborts it through b.abort instead.
+// Disconnect aborts it through r.abort instead.
 func (b *Base) dial(r *run, srv selector.Server) (dialer.Conn, error) {
 	b.status.transition(StatusConnecting)
 	b.stats.dials.Add(1)
 	ctx, cancel := context.WithTimeout(context.Background(), b.cfg.ConnectionTimeout)
 	b.mu.Lock()
-	b.abort = cancel
+	r.abort = cancel
 	b.mu.Unlock()
 	if r.stopped() {
-		cancel() // Disconnect came before b.abort was set
+		cancel() // Disconnect came before r.abort was set
 	}
 	conn, err := b.dialer.Dial(ctx, srv.URI, b.dialOptions(srv))
 	b.mu.Lock()
-	b.abort = nil
+	r.abort = nil
 	b.mu.Unlock()
 	timedOut := errors.Is(ctx.Err(), context.DeadlineExceeded)
 	cancel()
 	if err == nil && r.stopped() {
 		// Disconnect raced a handshake that had just finished.
-		conn.Close(dialer.CloseNormalClosure, "")
+		conn.Close(b.closeParams(r))
 		err = ErrDisconnected
 	}
 	if err != nil {

@@ -99,9 +99,9 @@ func (r *report) events() transport.Events {
 // wire describes one message as it crosses the socket.
 func wire(p []byte) string {
 	switch {
-	case bytes.Equal(p, keepalive.Ping):
+	case string(p) == keepalive.CRLFPing:
 		return "CRLF CRLF (keepalive ping)"
-	case bytes.Equal(p, keepalive.Pong):
+	case string(p) == keepalive.CRLFPong:
 		return "CRLF (keepalive pong)"
 	}
 	return fmt.Sprintf("%s (%d bytes)", sipua.StartLine(p), len(p))

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 
 	"github.com/sipws/sipws/dialer"
@@ -35,7 +34,7 @@ func (c *tapConn) ReadMessage() ([]byte, error) {
 	p, err := c.Conn.ReadMessage()
 	if err == nil {
 		c.r.printf("<-         %s", wire(p))
-		if bytes.Equal(p, keepalive.Pong) {
+		if string(p) == keepalive.CRLFPong {
 			offer(c.r.pongs, struct{}{})
 		}
 	}

@@ -278,6 +278,12 @@ func (c *ServerConn) Pongs() [][]byte {
 	return append([][]byte(nil), c.pongs...)
 }
 
+// Pong sends the client an unsolicited Pong frame carrying p: the case of
+// a pong that answers no ping, or the wrong one.
+func (c *ServerConn) Pong(p []byte) error {
+	return c.send(frame{opPong, append([]byte{}, p...)})
+}
+
 // SetAnswerPings says whether this connection answers the client's pings
 // from now on.
 func (c *ServerConn) SetAnswerPings(on bool) {
