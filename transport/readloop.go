@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/sipws/sipws/sipmsg"
@@ -71,7 +72,7 @@ func (s *session) received(p []byte) {
 		return // the answer to the transport's own OPTIONS keepalive
 	}
 	b.countIn(p)
-	if problem := sipmsg.Check(m, b.cfg.ViaHost); problem != sipmsg.OK {
+	if problem := s.check(m); problem != sipmsg.OK {
 		code, reason := problem.Status()
 		// ACK is never answered, whatever it fails (RFC 3261 §17.1.1.3).
 		if code != 0 && m.IsRequest() && string(m.Method()) != "ACK" {
@@ -88,6 +89,27 @@ func (s *session) received(p []byte) {
 	if f := b.events.Load().Message; f != nil {
 		f(m)
 	}
+}
+
+// check runs the sanity checks of SPEC.md "Receiving", with one deviation
+// from SIP.js: on a wss flow a sips: Request-URI passes the scheme check
+// (Asterisk sends them over WSS; SIP.js and JsSIP answered 416 and broke
+// its calls). On ws it is still answered 416.
+func (s *session) check(m *sipmsg.Message) sipmsg.Problem {
+	problem := sipmsg.Check(m, s.b.cfg.ViaHost)
+	if problem != sipmsg.BadRequestURIScheme || !s.secure || !isSIPS(m.RequestURI()) {
+		return problem
+	}
+	// The scheme check comes before the body check in Check: run the rest.
+	if n, ok := m.ContentLength(); ok && n > len(m.Body()) {
+		return sipmsg.BodyTooShort
+	}
+	return sipmsg.OK
+}
+
+// isSIPS reports whether uri has the sips scheme, in any case.
+func isSIPS(uri []byte) bool {
+	return len(uri) > 5 && uri[4] == ':' && strings.EqualFold(string(uri[:4]), "sips")
 }
 
 // countIn counts a received message that is not keepalive traffic.

@@ -79,6 +79,7 @@ func TestSanityChecks(t *testing.T) {
 		{"response with two Vias is dropped", "SIP/2.0 200 OK\r\n" + via + via + rest + "\r\n", "", false, ""},
 		{"response with another Via host is dropped", "SIP/2.0 200 OK\r\n" + via + rest + "\r\n", "me.invalid", false, ""},
 		{"response with our Via host is delivered", "SIP/2.0 200 OK\r\n" + via + rest + "\r\n", "client.invalid", true, ""},
+		{"request with a sips: URI over ws is answered 416", "MESSAGE sips:bob@example.com SIP/2.0\r\n" + via + rest + "Content-Length: 0\r\n\r\n", "", false, "SIP/2.0 416 "},
 		{"garbage is dropped and not answered", "hello, this is not SIP", "", false, ""},
 		{"ACK with a tel: URI is dropped and not answered", "ACK tel:+1234 SIP/2.0\r\n" + via + strings.Replace(rest, "MESSAGE", "ACK", 1) + "Content-Length: 0\r\n\r\n", "", false, ""},
 		{"ACK with a short body is dropped and not answered", "ACK sip:bob@example.com SIP/2.0\r\n" + via + strings.Replace(rest, "MESSAGE", "ACK", 1) + "Content-Length: 10\r\n\r\nhi", "", false, ""},
@@ -123,6 +124,51 @@ func TestSanityChecks(t *testing.T) {
 					if !errors.As(dropped[0], &se) || se.Status == 0 {
 						t.Errorf("drop reason = %v, want a *SanityError with the answered status", dropped[0])
 					}
+				}
+			})
+		})
+	}
+}
+
+// TestSIPSOverWSS: on a wss flow a sips: Request-URI passes the scheme
+// check (Asterisk), and the checks after it still run.
+func TestSIPSOverWSS(t *testing.T) {
+	const head = "MESSAGE sips:bob@example.com SIP/2.0\r\n" +
+		"Via: SIP/2.0/WSS client.invalid;branch=z9hG4bK776asdhds\r\n" +
+		"To: <sips:bob@example.com>\r\nFrom: <sips:alice@example.com>;tag=1928301774\r\n" +
+		"Call-ID: a84b4c76e66710\r\nCSeq: 314159 MESSAGE\r\n"
+	for _, tc := range []struct {
+		name, msg string
+		delivered bool
+		answer    string
+	}{
+		{"delivered", head + "Content-Length: 2\r\n\r\nhi", true, ""},
+		{"upper-case scheme delivered", strings.Replace(head, "sips:bob", "SIPS:bob", 1) + "Content-Length: 0\r\n\r\n", true, ""},
+		{"short body still answered 400", head + "Content-Length: 9\r\n\r\nhi", false, "SIP/2.0 400 "},
+		{"tel: still answered 416", strings.Replace(head, "sips:bob", "tel:+1", 1) + "Content-Length: 0\r\n\r\n", false, "SIP/2.0 416 "},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				ss := servers(t, "wss://a")
+				s := newSetup(t, Config{Servers: ss})
+				l := s.net.Listen(ss[0].URI, func(c *dialertest.ServerConn) { <-c.ClientClosed() })
+				if err := s.b.Connect(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+				srv := l.Conns()[0]
+				srv.WriteMessage([]byte(tc.msg))
+				synctest.Wait()
+				if got := len(s.log.messages()) == 1; got != tc.delivered {
+					t.Fatalf("delivered = %v, want %v; events %q", got, tc.delivered, s.log.get())
+				}
+				var answer string
+				select {
+				case p := <-srvIn(srv):
+					answer = string(p)
+				default:
+				}
+				if !strings.HasPrefix(answer, tc.answer) || (tc.answer == "") != (answer == "") {
+					t.Errorf("answer %q, want one starting %q", answer, tc.answer)
 				}
 			})
 		})
