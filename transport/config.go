@@ -1,7 +1,6 @@
 package transport
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -38,7 +37,13 @@ const (
 // Config configures a transport. The zero value of every field means the
 // SIP.js default; only Servers is required. JSON uses SIP.js's names with
 // durations in seconds (fractions allowed), so a SIP.js transport
-// configuration loads unchanged; unknown JSON fields are ignored.
+// configuration of either generation (0.1x "wsServers", 0.16+ "server"),
+// alone or as the "transportOptions" of a whole UA configuration, loads
+// unchanged (UnmarshalJSON); keys match exactly, and unknown keys are
+// ignored. MarshalJSON writes the same form back: json.Marshal then
+// json.Unmarshal gives back the same Config, except for the fields that
+// have no JSON name (Logger, Events, NewRecoveryBackOff, Dial.TLSConfig,
+// Dial.Header, Dial.HandshakeTimeout).
 //
 // A Config is copied by NewBase; changing it afterwards has no effect.
 type Config struct {
@@ -52,11 +57,14 @@ type Config struct {
 
 	// MaxReconnectionAttempts is the number of retries on one server before
 	// it is marked in error and the next server is tried
-	// ("maxReconnectionAttempts", default 3; negative: no retries).
+	// ("maxReconnectionAttempts", SIP.js 0.16+ "reconnectionAttempts";
+	// default 3; negative: no retries). In Go, 0 means the default; in
+	// JSON, an explicit 0 means no retries, as in SIP.js, and is read as -1.
 	MaxReconnectionAttempts int
 
 	// ReconnectionTimeout is the wait between retries on the same server;
-	// the first retry goes at once ("reconnectionTimeout", default 4 s).
+	// the first retry goes at once ("reconnectionTimeout", SIP.js 0.16+
+	// "reconnectionDelay"; default 4 s).
 	ReconnectionTimeout time.Duration
 
 	// KeepAliveInterval is the period of CRLF keepalives; each connection
@@ -122,7 +130,9 @@ type Config struct {
 	TraceSIP bool
 
 	// Dial holds the options handed to the backend on every dial. The JSON
-	// name of Dial.MaxMessageSize is "maxMessageSize" (bytes, default 64 KiB).
+	// names of its fields are "maxMessageSize" and "maxSendSize" (bytes,
+	// default 64 KiB each), "origin" and "noOrigin"; TLSConfig, Header and
+	// HandshakeTimeout have none.
 	Dial dialer.Options
 
 	// Logger receives the transport's logs (named "transport",
@@ -144,66 +154,6 @@ func (e *ConfigError) Unwrap() error { return e.Err }
 
 // ErrNegative is wrapped by the ConfigError of a negative duration or size.
 var ErrNegative = errors.New("must not be negative")
-
-// jsonConfig mirrors Config with SIP.js's JSON names and seconds.
-type jsonConfig struct {
-	Servers                 selector.Servers `json:"wsServers"`
-	ConnectionTimeout       *float64         `json:"connectionTimeout"`
-	MaxReconnectionAttempts *int             `json:"maxReconnectionAttempts"`
-	ReconnectionTimeout     *float64         `json:"reconnectionTimeout"`
-	KeepAliveInterval       *float64         `json:"keepAliveInterval"`
-	KeepAliveDebounce       *float64         `json:"keepAliveDebounce"`
-	KeepAlivePongTimeout    *float64         `json:"keepAlivePongTimeout"`
-	RecoveryMinInterval     *float64         `json:"connectionRecoveryMinInterval"`
-	RecoveryMaxInterval     *float64         `json:"connectionRecoveryMaxInterval"`
-	ViaHost                 *string          `json:"viaHost"`
-	TraceSIP                *bool            `json:"traceSip"`
-	MaxMessageSize          *int64           `json:"maxMessageSize"`
-}
-
-// UnmarshalJSON reads a SIP.js transport configuration. Fields absent from
-// the JSON keep their current values; a JSON duration is in seconds. Every
-// invalid field is reported, joined in one error.
-func (c *Config) UnmarshalJSON(b []byte) error {
-	var j jsonConfig
-	if err := json.Unmarshal(b, &j); err != nil {
-		return fmt.Errorf("transport: config: %w", err)
-	}
-	var errs []error
-	seconds := func(name string, v *float64, dst *time.Duration) {
-		if v == nil {
-			return
-		}
-		if math.IsNaN(*v) || math.IsInf(*v, 0) || *v > math.MaxInt64/float64(time.Second) {
-			errs = append(errs, &ConfigError{name, fmt.Errorf("%v seconds is out of range", *v)})
-			return
-		}
-		*dst = time.Duration(*v * float64(time.Second))
-	}
-	if j.Servers != nil {
-		c.Servers = j.Servers
-	}
-	seconds("connectionTimeout", j.ConnectionTimeout, &c.ConnectionTimeout)
-	if j.MaxReconnectionAttempts != nil {
-		c.MaxReconnectionAttempts = *j.MaxReconnectionAttempts
-	}
-	seconds("reconnectionTimeout", j.ReconnectionTimeout, &c.ReconnectionTimeout)
-	seconds("keepAliveInterval", j.KeepAliveInterval, &c.KeepAliveInterval)
-	seconds("keepAliveDebounce", j.KeepAliveDebounce, &c.KeepAliveDebounce)
-	seconds("keepAlivePongTimeout", j.KeepAlivePongTimeout, &c.KeepAlivePongTimeout)
-	seconds("connectionRecoveryMinInterval", j.RecoveryMinInterval, &c.RecoveryMinInterval)
-	seconds("connectionRecoveryMaxInterval", j.RecoveryMaxInterval, &c.RecoveryMaxInterval)
-	if j.ViaHost != nil {
-		c.ViaHost = *j.ViaHost
-	}
-	if j.TraceSIP != nil {
-		c.TraceSIP = *j.TraceSIP
-	}
-	if j.MaxMessageSize != nil {
-		c.Dial.MaxMessageSize = *j.MaxMessageSize
-	}
-	return errors.Join(errs...)
-}
 
 // withDefaults validates c and returns a copy with every zero field set to
 // its default. The error joins one *ConfigError per invalid field.
