@@ -97,6 +97,10 @@ func NewBase(cfg Config, d dialer.Dialer) (*Base, error) {
 		kaLog:  cfg.Logger.Named("keepalive"),
 		sel:    selector.New(cfg.Servers),
 	}
+	b.sel.SetLogger(cfg.Logger.Named("selector"))
+	if cfg.ServerHoldDown > 0 {
+		b.sel.SetHoldDown(cfg.ServerHoldDown)
+	}
 	b.viaHost = cfg.ViaHost
 	if b.viaHost == "" {
 		b.viaHost = randomHex(6) + ".invalid" // as SIP.js builds its Via host

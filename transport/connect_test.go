@@ -186,7 +186,9 @@ var callbackCases = []callbackCase{
 			l.Conns()[0].WriteMessage([]byte(response(200, "c1", "SIP/2.0/WS x.invalid;branch=z9hG4bK1")))
 		}},
 	{"MessageDropped", func(ev *Events, stop func()) { ev.MessageDropped = func([]byte, error) { stop() } },
-		func(t *testing.T, s *setup, l *dialertest.Listener) { l.Conns()[0].WriteMessage([]byte("garbage\r\n\r\n")) }},
+		func(t *testing.T, s *setup, l *dialertest.Listener) {
+			l.Conns()[0].WriteMessage([]byte("garbage\r\n\r\n"))
+		}},
 	{"Disconnected", func(ev *Events, stop func()) { ev.Disconnected = func(selector.Server, error) { stop() } },
 		func(t *testing.T, s *setup, l *dialertest.Listener) { l.DropAll() }},
 	{"TransportError", func(ev *Events, stop func()) { ev.TransportError = func(error) { stop() } },

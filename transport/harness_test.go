@@ -92,6 +92,11 @@ func newSetupWith(t *testing.T, cfg Config, wrap func(dialer.Dialer) dialer.Dial
 	s := &setup{net: dialertest.NewNetwork(t), log: &log{start: time.Now()}}
 	s.rec = &recorder{d: s.net, start: time.Now()}
 	cfg.Events = s.log.events()
+	if cfg.ReconnectionJitter == 0 {
+		// SIP.js's exact schedule, so tests can name each dial's instant;
+		// the jitter's own tests set it.
+		cfg.ReconnectionJitter = -1
+	}
 	var d dialer.Dialer = s.rec
 	if wrap != nil {
 		d = wrap(d)

@@ -18,6 +18,7 @@ import (
 // keepalive schedule.
 type session struct {
 	b      *Base
+	run    *run // the supervision the session belongs to
 	server selector.Server
 	conn   dialer.Conn
 	keeper *keepalive.Keeper
@@ -45,11 +46,14 @@ type session struct {
 	kaCallID string // the Call-ID of the keepalive OPTIONS; empty in other modes
 	kaCSeq   uint64
 	kaBuf    []byte
+
+	fb failback // the probes for a better server (failback.go)
 }
 
-func (b *Base) newSession(srv selector.Server, conn dialer.Conn) *session {
+func (b *Base) newSession(r *run, srv selector.Server, conn dialer.Conn) *session {
 	s := &session{
 		b:        b,
+		run:      r,
 		server:   srv,
 		conn:     conn,
 		sem:      make(chan struct{}, 1),
@@ -78,7 +82,7 @@ func (b *Base) open(r *run, srv selector.Server, conn dialer.Conn) *session {
 		b.status.transition(StatusClosed)
 		return nil
 	}
-	s := b.newSession(srv, conn)
+	s := b.newSession(r, srv, conn)
 	b.current.Store(s)
 	opened := b.status.v.CompareAndSwap(int32(StatusConnecting), int32(StatusOpen))
 	b.mu.Unlock()
@@ -90,10 +94,21 @@ func (b *Base) open(r *run, srv selector.Server, conn dialer.Conn) *session {
 
 	b.stats.connects.Add(1)
 	b.log.Info("connected", "server", srv.URI)
+	b.activate(r, s)
+	return s
+}
+
+// activate makes s, OPEN and current, the transport's connection: it
+// reports Connected, starts the keepalives and the failback probes, and
+// then wakes the waiting Connect calls. It runs on the goroutine that owns
+// r, after OPEN or after a failback.
+func (b *Base) activate(r *run, s *session) {
+	r.server, r.retries, r.failed = s.server, 0, nil // a pass ends with an OPEN
 	if f := b.events.Load().Connected; f != nil {
-		f(srv)
+		f(s.server)
 	}
 	s.keeper.Start()
+	s.armFailback()
 
 	// The Connect calls waiting for this OPEN return after Connected has
 	// been delivered, so a SIP stack sees the event before Connect
@@ -112,7 +127,6 @@ func (b *Base) open(r *run, srv selector.Server, conn dialer.Conn) *session {
 	} else {
 		w.settle(nil)
 	}
-	return s
 }
 
 // testHookOpen runs first thing in open; tests replace it to act in the
@@ -121,16 +135,30 @@ var testHookOpen = func() {}
 
 // closeSession ends a connection whose read loop returned err: it closes
 // the socket (with Disconnect's code after Disconnect, 1001 otherwise),
-// stops the keepalives, reports CLOSED and Disconnected, and returns the
-// cause of an unrequested end (nil after Disconnect).
-func (b *Base) closeSession(r *run, s *session, err error) error {
+// stops the keepalives and the failback probes, reports CLOSED and
+// Disconnected, and returns the cause of an unrequested end (nil after
+// Disconnect). When a failback has made another connection current, it
+// reports Disconnected with that cause (ErrFailback) but leaves the status
+// OPEN, and returns the new session, which the caller activates; next is
+// nil otherwise.
+func (b *Base) closeSession(r *run, s *session, err error) (next *session, cause error) {
 	srv := s.server
+	s.stopFailback()
 	b.mu.Lock()
 	if r.ready == s {
 		r.ready = nil
 	}
+	pending := r.pending
+	r.pending = nil
 	b.mu.Unlock()
 	requested := r.stopped()
+	if pending != nil {
+		if !requested {
+			return b.handOff(s, pending, err), nil
+		}
+		code, reason := b.closeParams(r)
+		pending.close(code, reason) // stopping: the new connection is never opened
+	}
 	if requested {
 		b.status.transition(StatusClosing)
 		code, reason := b.closeParams(r)
@@ -153,7 +181,7 @@ func (b *Base) closeSession(r *run, s *session, err error) error {
 	if f := b.events.Load().Disconnected; f != nil {
 		f(srv, err)
 	}
-	return err
+	return nil, err
 }
 
 // close closes the socket once, and makes Send return ErrNotConnected from

@@ -18,6 +18,8 @@ type Stats struct {
 	Reconnects              uint64        // retries on the same server
 	Failovers               uint64        // servers marked in error
 	Recoveries              uint64        // recovery waits after every server failed
+	FailbackProbes          uint64        // dials to a better server while OPEN on a worse one
+	Failbacks               uint64        // moves to a better server (make-before-break)
 	LastKeepaliveRTT        time.Duration // time from the last answered ping to its pong
 }
 
@@ -27,6 +29,7 @@ type counters struct {
 	dropped, keepalivesIn, keepalivesOut       atomic.Uint64
 	pongTimeouts, dials, connects, reconnects  atomic.Uint64
 	failovers, recoveries                      atomic.Uint64
+	failbackProbes, failbacks                  atomic.Uint64
 	lastRTT                                    atomic.Int64
 }
 
@@ -41,6 +44,7 @@ func (b *Base) Stats() Stats {
 		Dropped: c.dropped.Load(), KeepalivesIn: c.keepalivesIn.Load(), KeepalivesOut: c.keepalivesOut.Load(),
 		PongTimeouts: c.pongTimeouts.Load(), Dials: c.dials.Load(), Connects: c.connects.Load(),
 		Reconnects: c.reconnects.Load(), Failovers: c.failovers.Load(), Recoveries: c.recoveries.Load(),
+		FailbackProbes: c.failbackProbes.Load(), Failbacks: c.failbacks.Load(),
 		LastKeepaliveRTT: time.Duration(c.lastRTT.Load()),
 	}
 }

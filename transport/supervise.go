@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/url"
 	"sync/atomic"
 	"time"
@@ -38,6 +39,7 @@ type run struct {
 	// Guarded by Base.mu.
 	waiter      *waiter            // Connect calls waiting for the next OPEN or failed pass; nil: none
 	ready       *session           // the OPEN session whose Connected has returned; nil: none
+	pending     *session           // a failback's new connection, current but not yet activated
 	abort       context.CancelFunc // cancels the dial in progress, if any
 	closeCode   int                // what Disconnect closes with
 	closeReason string
@@ -47,6 +49,7 @@ type run struct {
 	failed   []*ServerError  // servers marked in error in this pass
 	server   selector.Server // the server in use
 	retries  int             // failed retries on server in a row; -1: pick a server
+	spread   bool            // the next server picked comes after a failover
 	cause    error           // why the last attempt, or connection, on server failed
 }
 
@@ -96,13 +99,22 @@ func (b *Base) superviseOwned(r *run) {
 				continue
 			}
 			r.server, r.retries = srv, 0
+			if r.spread {
+				// The first dial of the next server after a failover is
+				// spread, as a first retry is.
+				r.spread = false
+				if !sleep(r.stop, b.retryWait(1)) {
+					continue
+				}
+			}
 		case r.retries >= maxRetries:
 			b.failover(r)
 			continue
 		default:
-			// The first retry goes at once, each next one after
-			// ReconnectionTimeout (SPEC.md "Connecting", 3).
-			if r.retries > 0 && !sleep(r.stop, b.cfg.ReconnectionTimeout) {
+			// The first retry goes at once (spread by a little), each
+			// next one after ReconnectionTimeout (jittered): SPEC.md
+			// "Connecting", 3, and "Reconnection at fleet scale".
+			if !sleep(r.stop, b.retryWait(r.retries+1)) {
 				continue
 			}
 			r.retries++
@@ -126,11 +138,29 @@ func (b *Base) superviseOwned(r *run) {
 		if s == nil {
 			continue // Disconnect came first: the loop finishes
 		}
-		r.retries = 0 // a successful open resets the count
-		r.recovery.Reset()
+		r.recovery.Reset() // a successful open resets the counts (activate: retries)
 		go b.serve(r, s)
 		return
 	}
+}
+
+// retryWait returns the wait before retry n (from 1) on one server: SIP.js
+// retries once at once, then every ReconnectionTimeout T. With a jitter j
+// (ReconnectionJitter, default 0.5) each wait of T is drawn uniformly in
+// [(1−j)·T, (1+j)·T), whose mean is T, and the first retry waits a draw in
+// [0, j·T/4): up to 500 ms with the defaults. A negative j gives SIP.js's
+// exact schedule.
+func (b *Base) retryWait(n int) time.Duration {
+	t, j := b.cfg.ReconnectionTimeout, b.cfg.ReconnectionJitter
+	switch {
+	case j <= 0 && n <= 1:
+		return 0
+	case j <= 0:
+		return t
+	case n <= 1:
+		return time.Duration(rand.Float64() * j * float64(t) / 4)
+	}
+	return time.Duration((1 - j + 2*j*rand.Float64()) * float64(t))
 }
 
 // newRecovery returns a fresh recovery schedule from the configured
@@ -148,7 +178,21 @@ func (b *Base) newRecovery() backoff.BackOff {
 // on the same goroutine.
 func (b *Base) serve(r *run, s *session) {
 	r.own()
-	r.cause = b.closeSession(r, s, s.readLoop())
+	next, cause := b.closeSession(r, s, s.readLoop())
+	if next != nil && !r.stopped() {
+		// A failback: the new connection is already current and OPEN.
+		b.activate(r, next)
+		go b.serve(r, next)
+		return
+	}
+	if next != nil {
+		// Disconnect came during the move (from Disconnected, say): the
+		// new connection is closed without ever being reported.
+		b.status.transition(StatusClosing)
+		next.close(b.closeParams(r))
+		b.status.transition(StatusClosed)
+	}
+	r.cause = cause
 	b.superviseOwned(r)
 }
 
@@ -160,6 +204,7 @@ func (b *Base) failover(r *run) {
 	se := &ServerError{Server: r.server, Err: r.cause}
 	r.failed = append(r.failed, se)
 	r.retries = -1
+	r.spread = true
 	b.log.Warn("server marked in error", "server", r.server.URI, "error", r.cause)
 	if f := b.events.Load().TransportError; f != nil {
 		f(se)
