@@ -376,3 +376,45 @@ func equalDurations(a, b []time.Duration) bool {
 	}
 	return true
 }
+
+// TestHistograms: keepalive round trips and dial durations land in their
+// buckets, lock-free; taking a snapshot allocates nothing.
+func TestHistograms(t *testing.T) {
+	var h histogram
+	for _, d := range []time.Duration{0, time.Millisecond, time.Millisecond + 1, 3 * time.Millisecond, 11 * time.Second} {
+		h.observe(d)
+	}
+	got := h.snapshot()
+	if got.Counts[0] != 2 || got.Counts[1] != 1 || got.Counts[2] != 1 || got.Counts[NumBuckets-1] != 1 || got.Count != 5 {
+		t.Errorf("counts %v, count %d", got.Counts, got.Count)
+	}
+	if want := 2*time.Millisecond + 1 + 3*time.Millisecond + 11*time.Second; got.Sum != want {
+		t.Errorf("sum %v, want %v", got.Sum, want)
+	}
+	var merged Histogram
+	merged.Merge(got)
+	merged.Merge(got)
+	if merged.Count != 10 || merged.Counts[0] != 4 {
+		t.Errorf("merged %+v", merged)
+	}
+	b := &Base{}
+	if n := testing.AllocsPerRun(100, func() { _ = b.Stats() }); n != 0 {
+		t.Errorf("Stats allocates %v times", n)
+	}
+	synctest.Test(t, func(t *testing.T) {
+		ss := servers(t, "ws://a")
+		s := newSetup(t, Config{Servers: ss, KeepAliveInterval: 5 * time.Second})
+		s.net.Listen(ss[0].URI, sipServer(false, nil)).SetHandshakeDelay(30 * time.Millisecond)
+		if err := s.b.Connect(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(11 * time.Second)
+		st := s.b.Stats()
+		if st.ConnectTime.Count != 1 || st.ConnectTime.Counts[5] != 1 || st.ConnectTime.Sum != 30*time.Millisecond {
+			t.Errorf("ConnectTime %+v, want one 30 ms dial in the 25–50 ms bucket", st.ConnectTime)
+		}
+		if st.KeepaliveRTT.Count != 2 || st.KeepaliveRTT.Counts[0] != 2 {
+			t.Errorf("KeepaliveRTT %+v, want two instant round trips", st.KeepaliveRTT)
+		}
+	})
+}

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/sipws/sipws/dialer"
 	"github.com/sipws/sipws/keepalive"
@@ -49,7 +48,7 @@ func (s *session) newKeeper() *keepalive.Keeper {
 		PongTimeout: b.cfg.KeepAlivePongTimeout,
 		Send:        s.sendKeepalive,
 		OnFailure:   s.pongTimeout,
-		OnRTT:       func(rtt time.Duration) { b.stats.lastRTT.Store(int64(rtt)) },
+		OnRTT:       b.stats.observeRTT,
 		Logger:      b.kaLog,
 	}
 	switch cfg.Mode {

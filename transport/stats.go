@@ -21,6 +21,8 @@ type Stats struct {
 	FailbackProbes          uint64        // dials to a better server while OPEN on a worse one
 	Failbacks               uint64        // moves to a better server (make-before-break)
 	LastKeepaliveRTT        time.Duration // time from the last answered ping to its pong
+	KeepaliveRTT            Histogram     // every answered ping's round trip
+	ConnectTime             Histogram     // every successful dial's duration: TCP, TLS and the upgrade
 }
 
 // counters are updated with atomics: no lock on the message path.
@@ -31,10 +33,11 @@ type counters struct {
 	failovers, recoveries                      atomic.Uint64
 	failbackProbes, failbacks                  atomic.Uint64
 	lastRTT                                    atomic.Int64
+	rtt, connectTime                           histogram
 }
 
 // Stats returns the counters. It is safe at any time, from any goroutine,
-// and takes no lock; counters are read one by one, so a snapshot taken
+// takes no lock and allocates nothing; counters are read one by one, so a snapshot taken
 // while messages flow may be off by the messages in flight.
 func (b *Base) Stats() Stats {
 	c := &b.stats
@@ -46,5 +49,12 @@ func (b *Base) Stats() Stats {
 		Reconnects: c.reconnects.Load(), Failovers: c.failovers.Load(), Recoveries: c.recoveries.Load(),
 		FailbackProbes: c.failbackProbes.Load(), Failbacks: c.failbacks.Load(),
 		LastKeepaliveRTT: time.Duration(c.lastRTT.Load()),
+		KeepaliveRTT:     c.rtt.snapshot(), ConnectTime: c.connectTime.snapshot(),
 	}
+}
+
+// observeRTT records a keepalive round trip.
+func (c *counters) observeRTT(rtt time.Duration) {
+	c.lastRTT.Store(int64(rtt))
+	c.rtt.observe(rtt)
 }

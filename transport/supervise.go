@@ -266,10 +266,14 @@ func (b *Base) dial(r *run, srv selector.Server) (dialer.Conn, error) {
 	if r.stopped() {
 		cancel() // Disconnect came before r.abort was set
 	}
+	started := time.Now()
 	conn, err := b.dialer.Dial(ctx, srv.URI, b.dialOptions(srv))
 	b.mu.Lock()
 	r.abort = nil
 	b.mu.Unlock()
+	if err == nil {
+		b.stats.connectTime.observe(time.Since(started))
+	}
 	timedOut := errors.Is(ctx.Err(), context.DeadlineExceeded)
 	cancel()
 	if err == nil && r.stopped() {
