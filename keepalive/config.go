@@ -70,6 +70,18 @@ type Config struct {
 	// was sent.
 	OnRTT func(rtt time.Duration)
 
+	// Tick is the resolution of the process-wide keepalive clock: a ping
+	// goes out at the first multiple of Tick since the Unix epoch at or
+	// after the instant it falls due, and a pong timeout fires at the first
+	// multiple at or after its deadline. Every connection of the process
+	// shares the grid, so the pings that fall due within one Tick leave
+	// together, their pongs come back together, and one wake-up of the
+	// runtime serves many of them instead of one each. The delay is less
+	// than Tick, and Tick is capped at a tenth of the period, so no ping is
+	// later than the schedule and the debounce window allow by more than
+	// that. Zero means DefaultTick; negative means exact instants.
+	Tick time.Duration
+
 	// Logger receives the Keeper's logs: every ping sent and pong received
 	// at Trace level, a pong timeout at Debug, each behind IsTrace or
 	// IsDebug, so that a disabled logger costs nothing per ping. Nil means

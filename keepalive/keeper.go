@@ -8,6 +8,10 @@ import (
 	"github.com/hashicorp/go-hclog"
 )
 
+// DefaultTick is the keepalive clock's resolution when Config.Tick is
+// zero: 100 ms, a third of a percent of a 30 s interval.
+const DefaultTick = 100 * time.Millisecond
+
 // Keeper runs the keepalive schedule of one connection. Create it with New;
 // all methods are safe for concurrent use.
 type Keeper struct {
@@ -19,6 +23,7 @@ type Keeper struct {
 	started bool
 	gen     uint64        // bumped by Start and Stop: identifies the run
 	period  time.Duration // drawn by the last Start
+	tick    time.Duration // the clock's resolution for this run; 0: exact
 	busy    int           // callbacks running now; Stop waits for zero
 
 	// The two timers are made once and re-armed with Reset, so a running
@@ -28,6 +33,7 @@ type Keeper struct {
 	// deadline, which is taken before the timer is armed.
 	pingTimer *time.Timer
 	next      time.Time // when the next ping falls due; zero: disarmed
+	fire      time.Time // next, on the keepalive clock: when it goes out
 	pongTimer *time.Timer
 	deadline  time.Time // when the oldest unanswered ping fails; zero: disarmed
 
@@ -66,12 +72,31 @@ func (k *Keeper) Start() {
 	if k.period <= 0 {
 		return
 	}
-	k.next = time.Now().Add(k.period)
-	if k.pingTimer == nil {
-		k.pingTimer = time.AfterFunc(k.period, k.tick)
-	} else {
-		k.pingTimer.Reset(k.period)
+	k.tick = k.cfg.Tick
+	if k.tick == 0 {
+		k.tick = DefaultTick
 	}
+	k.tick = min(k.tick, k.period/10)
+	now := time.Now()
+	k.next = now.Add(k.period)
+	k.fire = k.onClock(k.next)
+	if k.pingTimer == nil {
+		k.pingTimer = time.AfterFunc(k.fire.Sub(now), k.due)
+	} else {
+		k.pingTimer.Reset(k.fire.Sub(now))
+	}
+}
+
+// onClock returns the first instant of the keepalive clock at or after t:
+// t rounded up to a multiple of the run's tick since the Unix epoch.
+func (k *Keeper) onClock(t time.Time) time.Time {
+	if k.tick <= 0 {
+		return t
+	}
+	if r := time.Duration(t.UnixNano() % int64(k.tick)); r != 0 {
+		return t.Add(k.tick - r)
+	}
+	return t
 }
 
 // Stop ends the run: it disarms every timer and waits for a running

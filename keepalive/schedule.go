@@ -2,13 +2,13 @@ package keepalive
 
 import "time"
 
-// tick runs when a ping falls due. It re-arms the ping timer for the next
+// due runs when a ping falls due. It re-arms the ping timer for the next
 // multiple of the period, then sends a ping unless the previous one is
 // still being sent, or is unanswered and younger than Debounce.
-func (k *Keeper) tick() {
+func (k *Keeper) due() {
 	k.mu.Lock()
 	now := time.Now()
-	if k.next.IsZero() || now.Before(k.next) {
+	if k.next.IsZero() || now.Before(k.fire) {
 		k.mu.Unlock()
 		return // stopped, or re-armed since this callback was started
 	}
@@ -17,7 +17,8 @@ func (k *Keeper) tick() {
 	for k.next = k.next.Add(k.period); !k.next.After(now); {
 		k.next = k.next.Add(k.period)
 	}
-	k.pingTimer.Reset(k.next.Sub(now))
+	k.fire = k.onClock(k.next)
+	k.pingTimer.Reset(k.fire.Sub(now))
 
 	if k.sending {
 		k.mu.Unlock()
@@ -79,8 +80,8 @@ func (k *Keeper) disarmPing() {
 
 // armPong arms the pong timeout for a ping sent at now. k.mu is held.
 func (k *Keeper) armPong(now time.Time) {
-	d := k.cfg.PongTimeout
-	k.deadline = now.Add(d)
+	k.deadline = k.onClock(now.Add(k.cfg.PongTimeout))
+	d := k.deadline.Sub(now)
 	if k.pongTimer == nil {
 		k.pongTimer = time.AfterFunc(d, k.pongExpired)
 	} else {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sipws/sipws/dialer/dialertest"
+	"github.com/sipws/sipws/keepalive"
 )
 
 // pingTimes records, in virtual time since start, each CRLF CRLF the server
@@ -30,10 +31,12 @@ func pingTimes(start time.Time, silent bool, out chan<- time.Duration) func(*dia
 	}
 }
 
-// TestKeepaliveSilentServer: interval 5 s, debounce 10 s, a silent server:
-// with a drawn period of 4 s, pings at 4 s, 16 s, 28 s (SPEC.md
-// "Keepalive"). The period is drawn in [0.8, 1.0) x interval, so this test
-// checks the sequence relative to the first ping.
+// TestKeepaliveThroughBase: interval 5 s, debounce 10 s: with a drawn
+// period p, pings at p, 2p, 3p... for a server that answers, and with a
+// silent server every due ping skipped while the last is younger than 10 s
+// (a period of 4 s: 4 s, 16 s, 28 s; SPEC.md "Keepalive"), each on the
+// keepalive clock (the first multiple of keepalive.DefaultTick at or after
+// its instant).
 func TestKeepaliveThroughBase(t *testing.T) {
 	for _, silent := range []bool{false, true} {
 		t.Run(fmt.Sprintf("silent=%v", silent), func(t *testing.T) {
@@ -45,6 +48,7 @@ func TestKeepaliveThroughBase(t *testing.T) {
 				if err := s.b.Connect(context.Background()); err != nil {
 					t.Fatal(err)
 				}
+				nominal := s.b.current.Load().keeper.Period()
 				time.Sleep(41 * time.Second)
 				s.b.Disconnect(context.Background())
 				l.Wait() // the server's handler may still be recording a ping
@@ -56,19 +60,28 @@ func TestKeepaliveThroughBase(t *testing.T) {
 				if len(got) == 0 {
 					t.Fatal("no ping")
 				}
+				// The keepalive clock: a ping goes out at the first multiple
+				// of keepalive.DefaultTick at or after it falls due, and the
+				// bubble starts on a whole second.
+				onClock := func(d time.Duration) time.Duration {
+					return (d + keepalive.DefaultTick - 1) / keepalive.DefaultTick * keepalive.DefaultTick
+				}
 				period := got[0]
-				if period < 4*time.Second || period >= 5*time.Second {
-					t.Fatalf("first ping at %v, want in [4s, 5s)", period)
+				if nominal < 4*time.Second || nominal >= 5*time.Second {
+					t.Fatalf("period %v, want in [4s, 5s)", nominal)
 				}
-				step := period
-				if silent {
+				var want []time.Duration
+				var last time.Duration
+				for k := time.Duration(1); onClock(k*nominal) <= 41*time.Second; k++ {
+					at := onClock(k * nominal)
 					// Skipped while unanswered and younger than 10 s.
-					step = period * time.Duration((10*time.Second+period-1)/period)
-				}
-				for i, p := range got {
-					if want := period + time.Duration(i)*step; p != want {
-						t.Errorf("ping %d at %v, want %v (period %v)", i, p, want, period)
+					if silent && len(want) > 0 && at-last < 10*time.Second {
+						continue
 					}
+					want, last = append(want, at), at
+				}
+				if !equalDurations(got, want) {
+					t.Errorf("pings at %v, want %v (first at %v)", got, want, period)
 				}
 				if st := s.b.Stats(); !silent && st.LastKeepaliveRTT != 0 {
 					t.Errorf("RTT = %v, want 0 in virtual time", st.LastKeepaliveRTT)
