@@ -60,9 +60,10 @@ func (p Problem) Status() (code int, reason string) {
 	return 0, ""
 }
 
-// mandatory are the headers every message must carry (RFC 3261 §8.1.1,
-// SIP.js's minimumHeaders).
-var mandatory = [...]hdrID{idVia, idFrom, idTo, idCallID, idCSeq}
+// mandatory has a bit set for each header every message must carry (RFC
+// 3261 §8.1.1, SIP.js's minimumHeaders), as Message.have does for those
+// it carries with a value.
+const mandatory = 1<<idVia | 1<<idFrom | 1<<idTo | 1<<idCallID | 1<<idCSeq
 
 // Check runs the transport's sanity checks on a parsed message and returns
 // the first that fails, in this order (SPEC.md "Receiving"):
@@ -87,10 +88,8 @@ var mandatory = [...]hdrID{idVia, idFrom, idTo, idCallID, idCSeq}
 // headers. Check allocates nothing and is safe for concurrent use with
 // the read-only methods of m.
 func Check(m *Message, viaHost string) Problem {
-	for _, id := range mandatory {
-		if !m.present(id) {
-			return MissingHeader
-		}
+	if m.have != mandatory {
+		return MissingHeader
 	}
 	if m.IsRequest() {
 		if !hasScheme(m.RequestURI(), "sip") {
@@ -101,7 +100,7 @@ func Check(m *Message, viaHost string) Problem {
 		}
 		return OK
 	}
-	if m.ViaCount() > 1 {
+	if m.vias > 1 {
 		return ResponseMultipleVia
 	}
 	if viaHost != "" {
@@ -114,16 +113,6 @@ func Check(m *Message, viaHost string) Problem {
 		return BodyTooShort
 	}
 	return OK
-}
-
-// present reports whether some header line with that id has a value.
-func (m *Message) present(id hdrID) bool {
-	for i := int(m.first[id]) - 1; i >= 0 && i < m.n; i++ {
-		if h := &m.hdr[i]; h.id == id && h.value.end > h.value.off {
-			return true
-		}
-	}
-	return false
 }
 
 // bodyTooShort reports whether fewer bytes follow the headers than a valid

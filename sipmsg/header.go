@@ -1,8 +1,11 @@
 package sipmsg
 
+import "encoding/binary"
+
 // This file knows header names: the headers the package looks up by
 // identity, their long and compact forms (RFC 3261 §7.3.3 and §20, and the
-// later RFCs that added compact forms), and case-insensitive comparison.
+// later RFCs that added compact forms), how Parse and the lookups classify
+// a name, and case-insensitive comparison.
 
 // hdrID identifies a header the package knows by name; 0 is any other.
 // Long and compact forms of the same header share one id, so that a lookup
@@ -32,6 +35,25 @@ const (
 	idRequestDisposition
 	idIdentity
 	idIdentityInfo
+	// Headers without a compact form, known so that a SIP stack's common
+	// lookups need no scan.
+	idRecordRoute
+	idRoute
+	idMaxForwards
+	idExpires
+	idMinExpires
+	idRequire
+	idProxyRequire
+	idUnsupported
+	idAllow
+	idUserAgent
+	idServer
+	idAuthorization
+	idProxyAuthorization
+	idWWWAuthenticate
+	idProxyAuthenticate
+	idRSeq
+	idRAck
 	numIDs
 )
 
@@ -59,6 +81,23 @@ var longNames = [numIDs]string{
 	idRequestDisposition: "Request-Disposition",
 	idIdentity:           "Identity",
 	idIdentityInfo:       "Identity-Info",
+	idRecordRoute:        "Record-Route",
+	idRoute:              "Route",
+	idMaxForwards:        "Max-Forwards",
+	idExpires:            "Expires",
+	idMinExpires:         "Min-Expires",
+	idRequire:            "Require",
+	idProxyRequire:       "Proxy-Require",
+	idUnsupported:        "Unsupported",
+	idAllow:              "Allow",
+	idUserAgent:          "User-Agent",
+	idServer:             "Server",
+	idAuthorization:      "Authorization",
+	idProxyAuthorization: "Proxy-Authorization",
+	idWWWAuthenticate:    "WWW-Authenticate",
+	idProxyAuthenticate:  "Proxy-Authenticate",
+	idRSeq:               "RSeq",
+	idRAck:               "RAck",
 }
 
 // compact maps a lower-case compact form to its header: RFC 3261 §7.3.3
@@ -88,46 +127,137 @@ var compact = [256]hdrID{
 }
 
 // idOf returns the id of a header name in either form, any case, or
-// idOther when the package does not know it.
+// idOther when the package does not know it. It costs one table load for
+// a compact form and, for a long one, one comparison with each of the at
+// most two known names that have its length and first letter.
 func idOf[T string | []byte](name T) hdrID {
-	if len(name) == 1 {
-		return compact[lower(name[0])]
+	n := len(name)
+	if n == 1 {
+		return compact[lowerTab[name[0]]]
 	}
-	if len(name) >= len(byLength) {
+	if n == 0 || n >= len(byShape) {
 		return idOther
 	}
-	for _, id := range byLength[len(name)] {
+	for _, id := range &byShape[n][name[0]&31] {
 		if id == idOther {
 			break
 		}
-		if equalFold(name, longNames[id]) {
+		if foldedEqual(name, lowerNames[id]) {
 			return id
 		}
 	}
 	return idOther
 }
 
-// byLength lists the known headers by the length of their long name, so
-// that idOf compares a name with at most three of them.
-var byLength = func() (t [20][3]hdrID) {
+// idOfToken is idOf for the name b[p:q] of a header line as Parse has it:
+// made of token characters (RFC 3261 §25.1). It compares 8 bytes at a
+// time: OR-ing 0x20 into a token character folds it to lower case exactly
+// (the token characters without that bit are the upper-case letters and
+// "_", which folds to DEL, in no name), so a name and a known lower-case
+// name match when their folded words are equal.
+func idOfToken(b []byte, p, q int) hdrID {
+	n := q - p
+	if n == 1 {
+		return compact[b[p]|0x20]
+	}
+	if n >= len(byShape) || len(b)-p < 24 {
+		return idOf(b[p:q]) // too near the end of b to load three words
+	}
+	cands := &byShape[n][b[p]&31]
+	if cands[0] == idOther {
+		return idOther
+	}
+	const fold = 0x2020202020202020
+	a := (*[24]byte)(b[p : p+24])
+	mask := &nameMasks[n]
+	w0 := (binary.LittleEndian.Uint64(a[0:]) | fold) & mask[0]
+	w1 := (binary.LittleEndian.Uint64(a[8:]) | fold) & mask[1]
+	w2 := (binary.LittleEndian.Uint64(a[16:]) | fold) & mask[2]
+	for _, id := range cands {
+		if k := &nameWords[id]; w0 == k[0] && w1 == k[1] && w2 == k[2] {
+			return id
+		}
+	}
+	return idOther
+}
+
+// nameWords holds each long name in lower case as little-endian 64-bit
+// words, zero beyond its length; nameMasks[n] keeps the first n bytes of
+// three words.
+var (
+	nameWords = func() (t [numIDs][3]uint64) {
+		for id, name := range lowerNames {
+			for i := 0; i < len(name); i++ {
+				t[id][i>>3] |= uint64(name[i]) << (8 * (i & 7))
+			}
+		}
+		return t
+	}()
+	nameMasks = func() (t [20][3]uint64) {
+		for n := range t {
+			for i := 0; i < n; i++ {
+				t[n][i>>3] |= 0xff << (8 * (i & 7))
+			}
+		}
+		return t
+	}()
+)
+
+// byShape lists the known headers by the length of their long name and
+// its first byte (the low five bits: a letter in either case), so that
+// idOf compares a name with at most two of them.
+var byShape = func() (t [20][32][2]hdrID) {
 	for id := idVia; id < numIDs; id++ {
-		row := &t[len(longNames[id])]
+		row := &t[len(longNames[id])][longNames[id][0]&31]
 		i := 0
 		for row[i] != idOther {
-			i++ // panics at init if a length holds more than 3 names
+			i++ // panics at init if a shape holds more than 2 names
 		}
 		row[i] = id
 	}
 	return t
 }()
 
-// lower folds an ASCII upper-case letter; header names are ASCII tokens.
-func lower(c byte) byte {
-	if 'A' <= c && c <= 'Z' {
-		return c + 'a' - 'A'
+// lowerNames holds longNames in lower case, for foldedEqual.
+var lowerNames = func() (t [numIDs]string) {
+	for id, name := range longNames {
+		b := []byte(name)
+		for i, c := range b {
+			b[i] = lower(c)
+		}
+		t[id] = string(b)
 	}
-	return c
+	return t
+}()
+
+// foldedEqual reports whether a equals lowerB, which is in lower case,
+// under ASCII case folding.
+func foldedEqual[T string | []byte](a T, lowerB string) bool {
+	if len(a) != len(lowerB) {
+		return false
+	}
+	for i := 0; i < len(lowerB); i++ {
+		if lowerTab[a[i]] != lowerB[i] {
+			return false
+		}
+	}
+	return true
 }
+
+// lower folds an ASCII upper-case letter; header names are ASCII tokens.
+func lower(c byte) byte { return lowerTab[c] }
+
+// lowerTab maps each byte to itself, but ASCII upper-case letters to
+// lower case.
+var lowerTab = func() (t [256]byte) {
+	for c := range t {
+		t[c] = byte(c)
+		if 'A' <= c && c <= 'Z' {
+			t[c] = byte(c) + 'a' - 'A'
+		}
+	}
+	return t
+}()
 
 // equalFold reports whether a and b are equal under ASCII case folding.
 // Unlike bytes.EqualFold it does no Unicode folding: SIP names, schemes and
@@ -138,7 +268,7 @@ func equalFold[A, B string | []byte](a A, b B) bool {
 		return false
 	}
 	for i := 0; i < len(a); i++ {
-		if a[i] != b[i] && lower(a[i]) != lower(b[i]) {
+		if a[i] != b[i] && lowerTab[a[i]] != lowerTab[b[i]] {
 			return false
 		}
 	}

@@ -14,9 +14,10 @@ type span struct{ off, end uint32 }
 
 // header is one header line (with its continuation lines).
 type header struct {
-	name  span // raw, as received
-	value span // trimmed; may contain the line breaks of folding
-	id    hdrID
+	name  span  // raw, as received
+	value span  // trimmed; may contain the line breaks of folding
+	id    hdrID // idOther for a name the package does not know
+	c0    byte  // the name's first byte in lower case, to skip most names fast
 }
 
 // kind says what the start line was.
@@ -41,15 +42,23 @@ const (
 type Message struct {
 	b      []byte
 	kind   uint8
+	have   uint8 // bit id set: a line of that mandatory header (Via to CSeq) has a value
 	status uint16
 	start  [3]span // request: method, Request-URI, version; response: version, code, reason
 	body   span    // after the blank line, cut to Content-Length
 	rest   uint32  // bytes after the blank line, before the cut
 	clen   int     // Content-Length, or -1 when absent or not a number
 	n      int     // header lines in hdr
-	first  [numIDs]uint8
+	vias   int     // Via values (ViaCount)
+	top    span    // the first Via value, when vias > 0
+	lines  lines   // where the lines of each known header are
 	hdr    [MaxHeaders]header
 }
+
+// lines holds, for each known header, 1 + the index of its first and of
+// its last line in hdr, 0 when it has none; the lines between hold other
+// headers too.
+type lines struct{ first, last [numIDs]uint8 }
 
 // slice returns the bytes of s, with capacity cut to length.
 func (m *Message) slice(s span) []byte { return m.b[s.off:s.end:s.end] }
@@ -99,10 +108,29 @@ func (m *Message) Reason() []byte {
 // lookup is a header name resolved once for repeated matching.
 type lookup struct {
 	id   hdrID
+	c0   byte // the name's first byte in lower case, or 0
 	name string
 }
 
-func lookupOf(name string) lookup { return lookup{idOf(name), name} }
+func lookupOf(name string) lookup {
+	l := lookup{id: idOf(name), name: name}
+	if len(name) > 0 {
+		l.c0 = lowerTab[name[0]]
+	}
+	return l
+}
+
+// lineRange returns the range of header lines that may hold l: all of
+// them for a name the package does not know.
+func (m *Message) lineRange(l lookup) (from, to int) {
+	if l.id == idOther {
+		return 0, m.n
+	}
+	if f := m.lines.first[l.id]; f != 0 {
+		return int(f) - 1, int(m.lines.last[l.id])
+	}
+	return 0, 0
+}
 
 // matches reports whether header line i has the looked-up name. Known
 // headers match by id, so long and compact forms are one header.
@@ -111,13 +139,13 @@ func (m *Message) matches(i int, l lookup) bool {
 	if l.id != idOther {
 		return h.id == l.id
 	}
-	return h.id == idOther && equalFold(m.slice(h.name), l.name)
+	return h.id == idOther && h.c0 == l.c0 && equalFold(m.slice(h.name), l.name)
 }
 
 // index returns the index of the first header line named l, or -1.
 func (m *Message) index(l lookup) int {
 	if l.id != idOther {
-		return int(m.first[l.id]) - 1
+		return int(m.lines.first[l.id]) - 1
 	}
 	for i := 0; i < m.n; i++ {
 		if m.matches(i, l) {
@@ -154,7 +182,7 @@ func (m *Message) HasHeader(name string) bool { return m.index(lookupOf(name)) >
 func (m *Message) HeaderCount(name string) int {
 	l := lookupOf(name)
 	n := 0
-	for i := 0; i < m.n; i++ {
+	for i, to := m.lineRange(l); i < to; i++ {
 		if m.matches(i, l) {
 			n++
 		}
@@ -177,7 +205,7 @@ func (m *Message) Values(name string) iter.Seq[[]byte] {
 // values is the body of Values, kept apart so that Values stays small
 // enough to inline and its closure can live on the caller's stack.
 func (m *Message) values(l lookup, yield func([]byte) bool) {
-	for i := 0; i < m.n; i++ {
+	for i, to := m.lineRange(l); i < to; i++ {
 		if !m.matches(i, l) {
 			continue
 		}
@@ -191,44 +219,17 @@ func (m *Message) values(l lookup, yield func([]byte) bool) {
 	}
 }
 
-// countValues is len(Values(name)) without the iterator.
-func (m *Message) countValues(l lookup) int {
-	n := 0
-	for i := 0; i < m.n; i++ {
-		if !m.matches(i, l) {
-			continue
-		}
-		for v := m.slice(m.hdr[i].value); len(v) > 0; {
-			var elem []byte
-			elem, v = nextElement(v)
-			if len(trimSpace(elem)) > 0 {
-				n++
-			}
-		}
-	}
-	return n
-}
-
 // ViaCount returns the number of Via values: every comma-separated value
-// of every Via line (long or compact form).
-func (m *Message) ViaCount() int { return m.countValues(lookup{id: idVia}) }
+// of every Via line (long or compact form). Parse counts them.
+func (m *Message) ViaCount() int { return m.vias }
 
 // TopVia returns the first Via value (the first comma-separated value of
-// the first Via line), or nil when there is none.
+// the first Via line that has one), or nil when there is none.
 func (m *Message) TopVia() []byte {
-	for i := 0; i < m.n; i++ {
-		if m.hdr[i].id != idVia {
-			continue
-		}
-		for v := m.slice(m.hdr[i].value); len(v) > 0; {
-			var elem []byte
-			elem, v = nextElement(v)
-			if elem = trimSpace(elem); len(elem) > 0 {
-				return elem
-			}
-		}
+	if m.vias == 0 {
+		return nil
 	}
-	return nil
+	return m.slice(m.top)
 }
 
 // ContentLength returns the value of the Content-Length header (long or

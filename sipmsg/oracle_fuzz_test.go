@@ -23,11 +23,14 @@ var oracleNames = func() []string {
 	}
 	for id := oidVia; id < oNumIDs; id++ {
 		long := oLongNames[id]
-		names = append(names, long, strings.ToLower(long), strings.ToUpper(long))
+		if id%2 == 0 {
+			long = strings.ToUpper(long)
+		}
+		names = append(names, long)
 	}
 	for c := range 256 {
 		if oCompact[c] != oidOther {
-			names = append(names, string(rune(c)), strings.ToUpper(string(rune(c))))
+			names = append(names, string(rune(c)))
 		}
 	}
 	return names
@@ -118,7 +121,7 @@ func diffOracle(b []byte, viaHost string) string {
 	})
 	names := slices.Clone(oracleNames)
 	o.VisitHeaders(func(name, _ []byte) {
-		names = append(names, string(name), asciiLower(string(name)), strings.ToUpper(string(name)))
+		names = append(names, string(name), strings.ToUpper(string(name)))
 	})
 	for _, name := range names {
 		vm, vo := m.Header(name), o.Header(name)

@@ -2,6 +2,7 @@ package sipmsg
 
 import (
 	"bytes"
+	"encoding/binary"
 	"math"
 )
 
@@ -31,24 +32,35 @@ import (
 func (m *Message) Parse(b []byte) error {
 	m.b = b
 	m.kind = kindNone
+	m.have = 0
 	m.status = 0
 	m.start = [3]span{}
 	m.body = span{}
 	m.rest = 0
 	m.clen = -1
 	m.n = 0
-	m.first = [numIDs]uint8{}
+	m.vias = 0
+	m.lines = lines{}
 	if err := m.parse(); err != nil {
 		m.kind = kindNone
+		m.have = 0
 		m.n = 0
-		m.first = [numIDs]uint8{}
+		m.vias = 0
+		m.lines = lines{}
 		m.clen = -1
 		return err
 	}
 	return nil
 }
 
-// parse does the work of Parse on m.b, with m reset.
+// parse does the work of Parse on m.b, with m reset, in one pass over the
+// start line and the headers: each line's end is found with one
+// vectorised search for LF (bytes.IndexByte), each header name is
+// classified as it is recorded (idOfToken), and what the lookups and
+// Check need is computed on the way: where each known header's lines are,
+// which mandatory headers have a value, the Via count and the top Via,
+// Content-Length. Nothing is scanned twice, except a start line that the
+// fast path of parseStartLine does not take.
 func (m *Message) parse() error {
 	b := m.b
 	if uint64(len(b)) > math.MaxUint32 {
@@ -61,9 +73,13 @@ func (m *Message) parse() error {
 	if p == len(b) {
 		return errEmpty
 	}
-	end, next := lineEnd(b, p)
-	if end < 0 {
+	i := bytes.IndexByte(b[p:], '\n')
+	if i < 0 {
 		return errLineEnd
+	}
+	end, next := p+i, p+i+1
+	if b[end-1] == '\r' { // end > p: b[p] is neither CR nor LF
+		end--
 	}
 	if err := m.parseStartLine(p, end); err != nil {
 		return err
@@ -72,22 +88,94 @@ func (m *Message) parse() error {
 		if p >= len(b) {
 			return errNoBlankLine
 		}
-		if b[p] == '\n' {
-			p++
-			break
-		}
-		if b[p] == '\r' && p+1 < len(b) && b[p+1] == '\n' {
-			p += 2
-			break
-		}
-		if b[p] == ' ' || b[p] == '\t' {
+		switch b[p] {
+		case '\n':
+			return m.setBody(p + 1)
+		case '\r':
+			if p+1 < len(b) && b[p+1] == '\n' {
+				return m.setBody(p + 2)
+			}
+		case ' ', '\t':
 			return errFold // continuation lines are consumed with their header
 		}
-		var err error
-		if p, err = m.parseHeader(p); err != nil {
-			return err
+		// One header line: name, optional SP or HTAB, colon, value.
+		q := p
+		for q < len(b) && tokenChars[b[q]] {
+			q++
 		}
+		nameEnd := q
+		for q < len(b) && (b[q] == ' ' || b[q] == '\t') {
+			q++
+		}
+		if nameEnd == p || q >= len(b) || b[q] != ':' {
+			return headerLineError(b, p, nameEnd)
+		}
+		vs := q + 1
+		i := bytes.IndexByte(b[vs:], '\n')
+		if i < 0 {
+			return errLineEnd
+		}
+		ve, next := vs+i, vs+i+1
+		for next < len(b) && (b[next] == ' ' || b[next] == '\t') {
+			// A continuation line (folding, RFC 3261 §7.3.1).
+			i = bytes.IndexByte(b[next:], '\n')
+			if i < 0 {
+				return errLineEnd
+			}
+			ve, next = next+i, next+i+1
+		}
+		for vs < ve && isSpace(b[vs]) {
+			vs++
+		}
+		for ve > vs && isSpace(b[ve-1]) {
+			ve-- // the CR of CRLF too
+		}
+		if m.n == MaxHeaders {
+			return errTooManyHeaders
+		}
+		id := idOfToken(b, p, nameEnd)
+		m.hdr[m.n] = header{
+			name:  span{uint32(p), uint32(nameEnd)},
+			value: span{uint32(vs), uint32(ve)},
+			id:    id,
+			c0:    lowerTab[b[p]],
+		}
+		m.n++
+		if id != idOther {
+			if m.lines.first[id] == 0 {
+				m.lines.first[id] = uint8(m.n)
+				if id == idContentLength {
+					m.clen = parseLength(b[vs:ve])
+				}
+			}
+			m.lines.last[id] = uint8(m.n)
+			if id <= idCSeq && ve > vs {
+				m.have |= 1 << id
+				if id == idVia {
+					m.countVias(vs, ve)
+				}
+			}
+		}
+		p = next
 	}
+}
+
+// headerLineError returns the error of the header line at p, whose name
+// ends at nameEnd, that has no colon where one should be: as if each
+// check ran in turn, the missing line end first.
+func headerLineError(b []byte, p, nameEnd int) error {
+	switch {
+	case bytes.IndexByte(b[p:], '\n') < 0:
+		return errLineEnd
+	case nameEnd == p:
+		return errHeaderName
+	}
+	return errHeaderColon
+}
+
+// setBody records that the body starts at p.
+func (m *Message) setBody(p int) error {
+	b := m.b
 	m.rest = uint32(len(b) - p)
 	m.body = span{uint32(p), uint32(len(b))}
 	if m.clen >= 0 && m.clen < len(b)-p {
@@ -96,19 +184,35 @@ func (m *Message) parse() error {
 	return nil
 }
 
-// lineEnd finds the line that starts at p: end is where its content ends
-// (before CRLF or LF), next where the next line starts. end is -1 when no
-// LF follows p.
-func lineEnd(b []byte, p int) (end, next int) {
-	i := bytes.IndexByte(b[p:], '\n')
-	if i < 0 {
-		return -1, -1
+// countVias adds the values of the Via line value b[vs:ve], trimmed and
+// not empty, to the Via count, and records the first one.
+func (m *Message) countVias(vs, ve int) {
+	v := m.b[vs:ve]
+	if bytes.IndexByte(v, ',') < 0 { // the common case: one value
+		if m.vias == 0 {
+			m.top = span{uint32(vs), uint32(ve)}
+		}
+		m.vias++
+		return
 	}
-	end, next = p+i, p+i+1
-	if end > p && b[end-1] == '\r' {
-		end--
+	for off := vs; len(v) > 0; {
+		elem, rest := nextElement(v)
+		i, j := 0, len(elem)
+		for i < j && isSpace(elem[i]) {
+			i++
+		}
+		for j > i && isSpace(elem[j-1]) {
+			j--
+		}
+		if i < j {
+			if m.vias == 0 {
+				m.top = span{uint32(off + i), uint32(off + j)}
+			}
+			m.vias++
+		}
+		off += len(v) - len(rest)
+		v = rest
 	}
-	return end, next
 }
 
 // field returns the bounds of the next run of bytes other than SP and
@@ -124,8 +228,66 @@ func field(b []byte, i, end int) (j, k int) {
 	return j, i
 }
 
-// parseStartLine parses the Request-Line or Status-Line in b[p:end].
+// The start line's version, "SIP/2.0", in lower case as a little-endian
+// word, alone and followed by SP; foldSIP folds the letters of "SIP" only,
+// so that a word compare is an exact ASCII case-insensitive compare.
+var (
+	wordSIP20   = binary.LittleEndian.Uint64([]byte("sip/2.0\x00"))
+	wordSIP20SP = binary.LittleEndian.Uint64([]byte("sip/2.0 "))
+)
+
+const (
+	foldSIP = 0x202020
+	mask7   = 0x00ffffffffffffff
+)
+
+// parseStartLine parses the Request-Line or Status-Line in b[p:end]. The
+// common shapes, with single spaces, take a fast path; anything else takes
+// the general one, which the fast path agrees with wherever both apply.
+// b[end] is the line's CR or LF, so b has 8 bytes from any byte of the
+// version, which ends the line of a request.
 func (m *Message) parseStartLine(p, end int) error {
+	b := m.b
+	line := b[p:end]
+	if len(line) >= 11 && binary.LittleEndian.Uint64(line)|foldSIP == wordSIP20SP {
+		// "SIP/2.0 " Status-Code [SP Reason-Phrase]
+		if c := line[8:11]; '1' <= c[0] && c[0] <= '6' && '0' <= c[1] && c[1] <= '9' && '0' <= c[2] && c[2] <= '9' &&
+			(len(line) == 11 || line[11] == ' ' || line[11] == '\t') {
+			r, e := p+11, end
+			for r < e && (b[r] == ' ' || b[r] == '\t') {
+				r++
+			}
+			for e > r && (b[e-1] == ' ' || b[e-1] == '\t') {
+				e--
+			}
+			m.kind = kindResponse
+			m.status = uint16(c[0]-'0')*100 + uint16(c[1]-'0')*10 + uint16(c[2]-'0')
+			m.start = [3]span{{uint32(p), uint32(p + 7)}, {uint32(p + 8), uint32(p + 11)}, {uint32(r), uint32(e)}}
+			return nil
+		}
+	} else {
+		// Method SP Request-URI SP "SIP/2.0"
+		i := 0
+		for i < len(line) && tokenChars[line[i]] {
+			i++
+		}
+		if i > 0 && i+1 < len(line) && line[i] == ' ' && line[i+1] != ' ' && line[i+1] != '\t' {
+			k := i + 1
+			for k < len(line) && line[k] != ' ' && line[k] != '\t' {
+				k++
+			}
+			if v := p + k + 1; k+8 == len(line) && line[k] == ' ' && binary.LittleEndian.Uint64(b[v:v+8])&mask7|foldSIP == wordSIP20 {
+				m.kind = kindRequest
+				m.start = [3]span{{uint32(p), uint32(p + i)}, {uint32(p + i + 1), uint32(p + k)}, {uint32(v), uint32(end)}}
+				return nil
+			}
+		}
+	}
+	return m.parseStartLineSlow(p, end)
+}
+
+// parseStartLineSlow is parseStartLine's general path.
+func (m *Message) parseStartLineSlow(p, end int) error {
 	b := m.b
 	if b[p] == ' ' || b[p] == '\t' {
 		return errStartLine
@@ -174,57 +336,6 @@ func (m *Message) parseStartLine(p, end int) error {
 	m.kind = kindRequest
 	m.start = [3]span{{uint32(j0), uint32(k0)}, {uint32(j1), uint32(k1)}, {uint32(j2), uint32(k2)}}
 	return nil
-}
-
-// parseHeader parses the header line at p, with its continuation lines,
-// records it, and returns where the next line starts.
-func (m *Message) parseHeader(p int) (next int, err error) {
-	b := m.b
-	end, next := lineEnd(b, p)
-	if end < 0 {
-		return 0, errLineEnd
-	}
-	i := p
-	for i < end && isToken(b[i]) {
-		i++
-	}
-	if i == p {
-		return 0, errHeaderName
-	}
-	nameEnd := i
-	for i < end && (b[i] == ' ' || b[i] == '\t') {
-		i++
-	}
-	if i == end || b[i] != ':' {
-		return 0, errHeaderColon
-	}
-	for next < len(b) && (b[next] == ' ' || b[next] == '\t') {
-		e, n := lineEnd(b, next)
-		if e < 0 {
-			return 0, errLineEnd
-		}
-		end, next = e, n
-	}
-	vs, ve := i+1, end
-	for vs < ve && isSpace(b[vs]) {
-		vs++
-	}
-	for ve > vs && isSpace(b[ve-1]) {
-		ve--
-	}
-	if m.n == MaxHeaders {
-		return 0, errTooManyHeaders
-	}
-	id := idOf(b[p:nameEnd])
-	m.hdr[m.n] = header{name: span{uint32(p), uint32(nameEnd)}, value: span{uint32(vs), uint32(ve)}, id: id}
-	m.n++
-	if id != idOther && m.first[id] == 0 {
-		m.first[id] = uint8(m.n)
-		if id == idContentLength {
-			m.clen = parseLength(b[vs:ve])
-		}
-	}
-	return next, nil
 }
 
 // parseLength returns the decimal number v, or -1 when v is not one or

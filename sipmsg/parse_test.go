@@ -440,3 +440,46 @@ func TestSlicesDoNotGrowIntoInput(t *testing.T) {
 		t.Errorf("input modified:\n%q\nwant\n%q", in, orig)
 	}
 }
+
+// TestHeaderIDs checks Parse's word-at-a-time name classification against
+// idOf: every known name in several cases, and every one-byte change of
+// it, near the end of the input (where Parse compares byte by byte) and
+// with room after it.
+func TestHeaderIDs(t *testing.T) {
+	check := func(name string) {
+		t.Helper()
+		want := idOf(name)
+		for _, pad := range []string{"", ": x\r\n\r\n" + strings.Repeat("y", 24)} {
+			b := []byte(name + pad)
+			if got := idOfToken(b, 0, len(name)); got != want {
+				t.Errorf("idOfToken(%q) with %d bytes after = %d, idOf says %d", name, len(pad), got, want)
+			}
+		}
+	}
+	for id := idVia; id < numIDs; id++ {
+		long := longNames[id]
+		for _, name := range []string{long, strings.ToLower(long), strings.ToUpper(long)} {
+			if got := idOf(name); got != id {
+				t.Errorf("idOf(%q) = %d, want %d", name, got, id)
+			}
+			check(name)
+			for i := range len(name) {
+				for _, c := range []byte("-_.aZ0~") {
+					b := []byte(name)
+					b[i] = c
+					check(string(b))
+				}
+			}
+			check(name[1:])
+			check(name + "s")
+		}
+	}
+	for c := range 256 {
+		if isToken(byte(c)) {
+			check(string(rune(c)))
+		}
+	}
+	if got := idOf("Call\rID"); got != idOther {
+		t.Errorf("idOf(Call CR ID) = %d, want idOther", got)
+	}
+}

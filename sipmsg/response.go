@@ -37,7 +37,7 @@ func AppendResponse(dst []byte, req *Message, code int, reason string, toTag str
 	dst = append(dst, ' ')
 	dst = appendText(dst, reason)
 	dst = append(dst, "\r\n"...)
-	for i := 0; i < req.n; i++ {
+	for i, to := req.lineRange(lookup{id: idVia}); i < to; i++ {
 		if h := &req.hdr[i]; h.id == idVia && h.value.end > h.value.off {
 			dst = appendHeader(dst, idVia, req.slice(h.value))
 		}
@@ -62,7 +62,7 @@ func AppendResponse(dst []byte, req *Message, code int, reason string, toTag str
 // firstValue returns the first non-empty value of the header lines with
 // that id, the one Check's presence test accepted, or nil.
 func (m *Message) firstValue(id hdrID) []byte {
-	for i := int(m.first[id]) - 1; i >= 0 && i < m.n; i++ {
+	for i, to := m.lineRange(lookup{id: id}); i < to; i++ {
 		if h := &m.hdr[i]; h.id == id && h.value.end > h.value.off {
 			return m.slice(h.value)
 		}
