@@ -52,7 +52,7 @@ func TestHoldDown(t *testing.T) {
 }
 
 // TestBetter: the failback candidates, highest weight first, marked ones
-// left out, equals in random order.
+// included, equals in random order.
 func TestBetter(t *testing.T) {
 	ss := mustParse(t, map[string]int{"ws://low": 1, "ws://mid1": 5, "ws://mid2": 5, "ws://top": 9}, "ws://low", "ws://mid1", "ws://mid2", "ws://top", "ws://zero")
 	s := NewWithRand(ss, func(n int) int { return n - 1 })
@@ -65,8 +65,8 @@ func TestBetter(t *testing.T) {
 		t.Errorf("Better(1) = %q, want top, then mid1 and mid2", uris)
 	}
 	s.MarkError(ss[3])
-	if got := s.Better(5); len(got) != 0 {
-		t.Errorf("Better(5) with top marked = %v, want none", got)
+	if got := s.Better(5); len(got) != 1 || got[0].URI != ss[3].URI {
+		t.Errorf("Better(5) with top marked = %v, want top: a probe tells whether it is back", got)
 	}
 	if got := s.Better(9); got != nil {
 		t.Errorf("Better(9) = %v, want nil", got)

@@ -199,17 +199,17 @@ func (s *Selector) Available() bool {
 	return false
 }
 
-// Better returns the servers not marked in error whose weight is above
-// weight, highest weight first, in random order among equals: the
-// candidates of a failback from a server of that weight. It allocates only
-// when there are some.
+// Better returns the servers whose weight is above weight, highest weight
+// first, in random order among equals: the candidates of a failback from a
+// server of that weight. Servers marked in error are included: probing one
+// is how a transport on a backup learns that it is back, without waiting
+// for its mark to expire. It allocates only when there are some.
 func (s *Selector) Better(weight int) Servers {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := s.now()
 	var out Servers
 	for i := range s.servers {
-		if s.servers[i].Weight > weight && !s.inError(i, now) {
+		if s.servers[i].Weight > weight {
 			out = append(out, s.servers[i])
 		}
 	}

@@ -60,7 +60,8 @@ func (s *session) stopFailback() {
 }
 
 // probe is the failback timer's callback: it dials the better servers, the
-// highest weight first, and moves to the first that answers. A probe is a
+// highest weight first, marked in error or not, and moves to the first
+// that answers. A probe is a
 // full dial (TCP, TLS, the handshake with the sip subprotocol) bounded by
 // ConnectionTimeout; the connection of a probe that succeeds becomes the
 // transport's, so the move costs no second handshake, and one that cannot

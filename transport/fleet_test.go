@@ -173,14 +173,14 @@ func TestHoldDownExpires(t *testing.T) {
 }
 
 // failbackSetup is a transport on b (weight 1) after a (weight 10)
-// refused the first dial; a's mark expires after a second, and failback
-// probes every 10 s. got receives every non-keepalive message either
+// refused the first dial and was marked in error for an hour; failback
+// probes it every 10 s all the same. got receives every non-keepalive message either
 // server gets.
 func failbackSetup(t *testing.T, cfg Config) (s *setup, dt *dialTimes, a, b *dialertest.Listener, ss selector.Servers, got chan string) {
 	t.Helper()
 	dt = &dialTimes{start: time.Now()}
 	ss = servers(t, "ws://a#w10", "ws://b#w1")
-	cfg.Servers, cfg.MaxReconnectionAttempts, cfg.ServerHoldDown = ss, -1, time.Second
+	cfg.Servers, cfg.MaxReconnectionAttempts, cfg.ServerHoldDown = ss, -1, time.Hour
 	if cfg.FailbackInterval == 0 {
 		cfg.FailbackInterval = 10 * time.Second
 	}

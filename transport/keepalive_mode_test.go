@@ -90,7 +90,7 @@ func TestKeepaliveModes(t *testing.T) {
 				if err := s.b.Connect(context.Background()); err != nil {
 					t.Fatal(err)
 				}
-				time.Sleep(25 * time.Second) // at least 5 periods of [4 s, 5 s)
+				time.Sleep(26 * time.Second) // at least 5 periods of [4 s, 5 s), on the 100 ms keepalive clock
 				st := s.b.Stats()
 				if tc.holds {
 					if n := len(l.Conns()); n != 1 || st.PongTimeouts != 0 {
@@ -240,7 +240,7 @@ func TestWebSocketPingWrongPayload(t *testing.T) {
 			t.Fatal(err)
 		}
 		srv := l.Conns()[0]
-		for range 50 { // until the first ping, then a wrong pong
+		for range 60 { // until the first ping, then a wrong pong
 			time.Sleep(100 * time.Millisecond)
 			if pings := srv.Pings(); len(pings) > 0 {
 				wrong := bytes.Clone(pings[0])
@@ -249,7 +249,7 @@ func TestWebSocketPingWrongPayload(t *testing.T) {
 				break
 			}
 		}
-		time.Sleep(2 * time.Second)
+		time.Sleep(2*time.Second + keepalive.DefaultTick) // the deadline is on the keepalive clock
 		if st := s.b.Stats(); st.PongTimeouts != 1 || st.KeepalivesIn != 0 {
 			t.Errorf("pong timeouts %d, keepalives in %d: a wrong payload must not count as the pong", st.PongTimeouts, st.KeepalivesIn)
 		}
