@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -55,7 +56,7 @@ func runDemo(ctx context.Context, o options, stdout, stderr io.Writer) (err erro
 		KeepAliveInterval:       keep,
 		KeepAlivePongTimeout:    keep,
 		TraceSIP:                o.trace,
-		Logger:                  logger(o, stderr),
+		Logger:                  logger(o, o.trace, stderr),
 		Events:                  r.events(),
 	}
 	tr, err := transport.NewBase(cfg, &tap{d: backends[o.backend](), r: r})
@@ -77,10 +78,10 @@ func runDemo(ctx context.Context, o options, stdout, stderr io.Writer) (err erro
 		return err
 	}
 	step("OPTIONS and REGISTER")
-	if _, err := transact(ctx, r, tr, ua.Options(), o.timeout); err != nil {
+	if _, _, err := transact(ctx, r, tr, ua.Options(), "OPTIONS", o.timeout); err != nil {
 		return err
 	}
-	if _, err := transact(ctx, r, tr, ua.Register(600), o.timeout); err != nil {
+	if _, _, err := transact(ctx, r, tr, ua.Register(600), "REGISTER", o.timeout); err != nil {
 		return err
 	}
 	step("a CRLF keepalive round trip")
@@ -96,7 +97,7 @@ func runDemo(ctx context.Context, o options, stdout, stderr io.Writer) (err erro
 		return err
 	}
 	step("the secondary answers")
-	if _, err := transact(ctx, r, tr, ua.Options(), o.timeout); err != nil {
+	if _, _, err := transact(ctx, r, tr, ua.Options(), "OPTIONS", o.timeout); err != nil {
 		return err
 	}
 	if err := awaitPong(ctx, r, 2*keep); err != nil {
@@ -133,13 +134,24 @@ func awaitServer(ctx context.Context, r *report, uri string, timeout time.Durati
 	}
 }
 
-// logger returns the transport's logger on stderr: everything, SIP traces
-// included, with -trace; otherwise errors only, since the report already
-// shows every event the warnings would repeat.
-func logger(o options, stderr io.Writer) hclog.Logger {
-	level := hclog.Error
-	if o.trace {
-		level = hclog.Trace
+// logger returns the transport's logger on stderr. Errors always show;
+// with showSIP (-trace, or traceSip in the config) the SIP trace lines
+// (Trace level, "SIP sent", "SIP received"...) show; with -v the other
+// lines do (Debug, Info, Warn, and with showSIP the other Trace lines).
+// Without -v the report already shows every event the other lines would
+// repeat.
+func logger(o options, showSIP bool, stderr io.Writer) hclog.Logger {
+	opts := &hclog.LoggerOptions{Name: "sipws", Level: hclog.Error, Output: stderr}
+	switch {
+	case showSIP && o.verbose:
+		opts.Level = hclog.Trace
+	case showSIP:
+		opts.Level = hclog.Trace
+		opts.Exclude = func(level hclog.Level, msg string, _ ...any) bool {
+			return level < hclog.Error && !(level == hclog.Trace && strings.HasPrefix(msg, "SIP "))
+		}
+	case o.verbose:
+		opts.Level = hclog.Debug
 	}
-	return hclog.New(&hclog.LoggerOptions{Name: "sipws", Level: level, Output: stderr})
+	return hclog.New(opts)
 }

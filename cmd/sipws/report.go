@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"time"
 
@@ -21,8 +22,9 @@ type report struct {
 	w     io.Writer
 	start time.Time
 
-	mu     sync.Mutex
-	labels map[string]string // server URI -> "primary", "secondary"
+	mu      sync.Mutex
+	labels  map[string]string // server URI -> "primary", "secondary"
+	lastErr map[string]error  // server URI -> its last dial or connection error
 
 	inbox     chan []byte          // copies of delivered messages
 	connected chan selector.Server // each OPEN
@@ -34,6 +36,7 @@ func newReport(w io.Writer) *report {
 		w:         w,
 		start:     time.Now(),
 		labels:    make(map[string]string),
+		lastErr:   make(map[string]error),
 		inbox:     make(chan []byte, 64),
 		connected: make(chan selector.Server, 8),
 		pongs:     make(chan struct{}, 1),
@@ -55,6 +58,29 @@ func (r *report) server(uri string) string {
 		return uri + " (" + l + ")"
 	}
 	return uri
+}
+
+// failed records the last error seen on a server.
+func (r *report) failed(uri string, err error) {
+	r.mu.Lock()
+	r.lastErr[uri] = err
+	r.mu.Unlock()
+}
+
+// lastErrors describes each server with its last error, for a connect
+// that ended before every server had failed.
+func (r *report) lastErrors(servers selector.Servers) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var parts []string
+	for _, s := range servers {
+		if err, ok := r.lastErr[s.URI]; ok {
+			parts = append(parts, s.URI+": "+err.Error())
+		} else {
+			parts = append(parts, s.URI+": no error yet (still connecting, or not tried)")
+		}
+	}
+	return strings.Join(parts, "; ")
 }
 
 // printf prints one line, prefixed with the time since the start.
@@ -79,6 +105,7 @@ func (r *report) events() transport.Events {
 				r.printf("closed     %s, by Disconnect", r.server(s.URI))
 				return
 			}
+			r.failed(s.URI, err)
 			r.printf("lost       %s: %v", r.server(s.URI), err)
 		},
 		TransportError: func(err error) {

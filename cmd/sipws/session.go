@@ -12,13 +12,14 @@ import (
 
 // transact sends req and waits, at most timeout, for its final response;
 // provisional responses and unrelated messages are skipped. It prints the
-// answer with the round-trip time and returns its status code.
-func transact(ctx context.Context, r *report, tr transport.Transport, req sipua.Request, timeout time.Duration) (int, error) {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+// answer, named what, with the round-trip time, and returns its status
+// code and reason phrase. When ctx ends first, the error wraps ctx's.
+func transact(ctx context.Context, r *report, tr transport.Transport, req sipua.Request, what string, timeout time.Duration) (int, string, error) {
+	tctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	start := time.Now()
-	if err := tr.Send(ctx, req.Raw); err != nil {
-		return 0, fmt.Errorf("send %s: %w", req.Method, err)
+	if err := tr.Send(tctx, req.Raw); err != nil {
+		return 0, "", fmt.Errorf("send %s: %w", what, err)
 	}
 	for {
 		select {
@@ -27,11 +28,14 @@ func transact(ctx context.Context, r *report, tr transport.Transport, req sipua.
 			if m.Parse(raw) != nil || !req.IsResponse(&m) || m.StatusCode() < 200 {
 				continue
 			}
-			r.printf("answer     %s %d %s in %v", req.Method, m.StatusCode(), m.Reason(),
-				time.Since(start).Round(time.Microsecond))
-			return m.StatusCode(), nil
-		case <-ctx.Done():
-			return 0, fmt.Errorf("no final response to %s within %v: %w", req.Method, timeout, ctx.Err())
+			reason := string(m.Reason())
+			r.printf("answer     %s %d %s in %v", what, m.StatusCode(), reason, time.Since(start).Round(time.Microsecond))
+			return m.StatusCode(), reason, nil
+		case <-tctx.Done():
+			if ctx.Err() != nil {
+				return 0, "", fmt.Errorf("%s: %w", what, ctx.Err())
+			}
+			return 0, "", fmt.Errorf("no final response to %s within %v", what, timeout)
 		}
 	}
 }
@@ -57,5 +61,8 @@ func disconnect(r *report, tr *transport.Base, timeout time.Duration) error {
 	r.printf("stats      messages out %d, in %d; keepalives out %d, in %d (last RTT %v); dials %d, reconnects %d, failovers %d",
 		st.MessagesOut, st.MessagesIn, st.KeepalivesOut, st.KeepalivesIn, st.LastKeepaliveRTT.Round(time.Microsecond),
 		st.Dials, st.Reconnects, st.Failovers)
-	return err
+	if err != nil {
+		return fmt.Errorf("disconnect: %w", err)
+	}
+	return nil
 }

@@ -19,6 +19,7 @@ func (t *tap) Dial(ctx context.Context, url string, o dialer.Options) (dialer.Co
 	t.r.printf("dial       %s", t.r.server(url))
 	c, err := t.d.Dial(ctx, url, o)
 	if err != nil {
+		t.r.failed(url, err)
 		t.r.printf("dial       failed: %v", err)
 		return nil, err
 	}
