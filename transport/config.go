@@ -45,7 +45,11 @@ const (
 // have no JSON name (Logger, Events, NewRecoveryBackOff, Dial.TLSConfig,
 // Dial.Header, Dial.HandshakeTimeout).
 //
-// A Config is copied by NewBase; changing it afterwards has no effect.
+// NewBase copies a Config deeply: the server list, Dial.Header and
+// Dial.TLSConfig (with its certificate pools) included, so changing the
+// caller's Config, or the maps and pools it points to, afterwards has no
+// effect on the transport. Events, Logger and NewRecoveryBackOff are
+// shared.
 type Config struct {
 	// Servers is the SIP.js "wsServers" list: ws:// or wss:// URIs with
 	// weights. The highest weight not in error is tried first.
