@@ -1,6 +1,11 @@
 // Package transport is the client side of SIP over WebSocket (RFC 7118):
 // the Transport a SIP stack talks to, and Base, the machine every backend
-// shares.
+// shares. A transport comes from a backend's New: ws.New (package
+// github.com/sipws/sipws/ws, on gorilla/websocket, the default) or
+// wsgobwas.New (github.com/sipws/sipws/wsgobwas, on gobwas/ws, no
+// allocation per message), both taking this package's Config; NewBase
+// builds one over any other dialer.Dialer. Disconnect every transport New
+// returned, even one whose Connect failed.
 //
 // # Model
 //
