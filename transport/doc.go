@@ -22,10 +22,16 @@
 // While OPEN, the transport reads whole messages: CRLF keepalive traffic is
 // consumed (RFC 5626), SIP messages are parsed with package sipmsg and
 // sanity-checked (bad requests get an automatic 400 or 416), and the rest is
-// delivered to Events.Message in order, exactly once. CRLF keepalives go
-// out every KeepAliveInterval, and a missing pong can end the flow
+// delivered to Events.Message in order, exactly once. Keepalives go out
+// every KeepAliveInterval — CRLF, WebSocket pings or SIP OPTIONS
+// (KeepAliveMode) — and a missing pong can end the flow
 // (KeepAlivePongTimeout). Send writes one message as one frame and returns
 // nil only once it was written.
+//
+// Beyond SIP.js, for fleets of transports: retry waits are jittered
+// (ReconnectionJitter), error marks expire (ServerHoldDown), and a
+// transport on a backup server moves back to a better one,
+// make-before-break (FailbackInterval).
 //
 // # Goroutines and concurrency
 //
@@ -35,9 +41,10 @@
 // see events in order. At each OPEN the goroutine that dialed hands over
 // to a fresh one and ends, so an idle connection's parked reader keeps the
 // small stack reading needs rather than the one dialing grew (about 2 KiB
-// instead of 8 KiB per transport). Keepalive timers run briefly on timer
-// goroutines to write. Writers are serialised per connection. Disconnect
-// returns once all of them have ended.
+// instead of 8 KiB per transport). Keepalive timers and failback probes
+// run briefly on timer goroutines. Writers are serialised per connection.
+// Disconnect returns once all of them have ended, unless it is called from
+// an event callback: it then stops the transport and returns at once.
 //
 // # Errors
 //
