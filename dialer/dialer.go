@@ -6,25 +6,53 @@
 // Everything that is the same whatever WebSocket library is used — status,
 // reconnection, failover, keepalives, SIP sanity checks, tracing, serialising
 // writers — lives once, in transport.Base. A backend only dials, reads,
-// writes and closes.
+// writes and closes. Package conformance checks every rule written here on
+// a backend, with one call; dialertest is an in-memory Dialer that keeps
+// the same rules.
+//
+// # Handshake
+//
+// A Dialer offers exactly one subprotocol, "sip" ([Subprotocol]), and fails
+// unless the server selects it. It sends the headers of
+// [Options.HandshakeHeader]: the caller's, with an Origin derived from the
+// URL unless told otherwise. It follows no HTTP redirect (a 3xx is a
+// refusal like any other status), offers no extension and fails when the
+// server selects one anyway (RFC 6455 §4.1), and checks
+// Sec-WebSocket-Accept.
 //
 // # Messages
 //
-// One SIP message travels as one WebSocket message. A backend writes it in
-// one frame, as a text frame when the bytes are valid UTF-8 and as a binary
-// frame otherwise (RFC 7118 §5.2; see [IsText]). It accepts both text and
-// binary messages from the server, reassembles fragmented ones, answers
-// pings with pongs, and refuses a message larger than
-// [Options.MaxMessageSize] by closing with 1009 before it reads the payload.
+// One SIP message travels as one WebSocket message. A backend writes it as
+// one final frame, in one write to the socket, never fragmented (OpenSIPS
+// closes on any fragment), as a text frame when the bytes are valid UTF-8
+// and as a binary frame otherwise (RFC 7118 §5.2; see [IsText]), and
+// refuses one larger than [Options.MaxSendSize] before writing anything.
+// It accepts text and binary messages from the server, reassembles
+// fragmented ones, answers pings with pongs, and refuses a message larger
+// than [Options.MaxMessageSize] by closing with 1009, before it reads the
+// payload where its library allows. It passes every data message through,
+// the empty ones and those made only of CRLFs included: keepalives are the
+// Base's.
 //
 // # Errors
 //
 // A backend reports conditions with the values of this package, so the Base
 // cannot tell backends apart: [ErrSubprotocol] when the server did not select
 // "sip", [*HandshakeError] when the server answered the upgrade with an HTTP
-// status other than 101, and [*CloseError] for every way a connection ends
-// (a close frame, a dropped TCP stream as 1006, an oversized message as 1009
-// wrapping [ErrMessageTooLarge]).
+// status other than 101, [ErrOptions] for Options it cannot use, and
+// [*CloseError] for every way a connection ends (a close frame, a dropped
+// TCP stream as 1006, an oversized message as 1009 wrapping
+// [ErrMessageTooLarge], a frame that breaks RFC 6455 as 1002, a close
+// reason that is not UTF-8 as 1007). Errors are permanent: once ReadMessage
+// has failed, every later call fails the same way at once.
+//
+// # Closing
+//
+// A server's close frame with a valid code ([ValidCloseCode]: 1000–1003,
+// 1007–1014, 3000–4999) is reported with that code and reason and answered
+// with a close frame; any other fails the connection ([ParseCloseBody]).
+// Close sends a close frame built by [AppendCloseBody] and returns within
+// [CloseTimeout], one second, whatever the peer does.
 package dialer
 
 import (
@@ -47,7 +75,9 @@ const DefaultMaxMessageSize = 64 << 10
 // Dial must be safe for concurrent use. It must honour ctx for the whole
 // handshake (TCP, TLS and upgrade): when ctx ends, it stops, closes whatever
 // socket it opened, and returns an error that wraps ctx.Err(). It must not
-// retry: retries, failover and their schedule belong to the Base.
+// retry, nor follow a redirect: retries, failover and their schedule belong
+// to the Base. It calls Options.Check first, and fails with its error
+// before opening any socket.
 type Dialer interface {
 	// Dial opens one connection to url (ws:// or wss://, already
 	// validated and normalised by the Base) offering Subprotocol. It
@@ -62,35 +92,48 @@ type Dialer interface {
 // WriteMessage from one goroutine at a time (the Base serialises writers),
 // but ReadMessage, WriteMessage and Close may run concurrently with each
 // other, and Close may be called any number of times from any goroutine.
+// Every frame goes out whole: a pong or a close frame never lands inside a
+// data frame.
 //
 // A Conn must not start goroutines that outlive Close.
 type Conn interface {
 	// ReadMessage returns the payload of the next whole data message,
-	// text or binary, fragmented or not, answering pings and skipping
-	// pongs on the way. The slice is valid only until the next call to
-	// ReadMessage; the Base copies nothing it does not need to.
+	// text or binary, fragmented or not, empty or made of CRLFs only,
+	// answering pings and skipping pongs on the way. The slice is valid
+	// only until the next call to ReadMessage; the Base copies nothing
+	// it does not need to.
 	//
 	// When the connection ends, ReadMessage returns an error that
 	// errors.As can turn into a *CloseError: the server's code and reason
-	// for a close frame, 1006 when the stream ended without one, 1009
-	// (wrapping ErrMessageTooLarge) for an oversized message. After Close
-	// it returns an error promptly.
+	// for a close frame (after every message that came before it), 1006
+	// when the stream ended without one or was cut inside a message
+	// (nothing of which is returned), 1009 (wrapping ErrMessageTooLarge)
+	// for an oversized message, 1002 or 1007 when the server broke the
+	// protocol. After Close it returns such an error promptly. Once it has
+	// returned an error, it returns an error with the same code at once,
+	// every time.
 	ReadMessage() ([]byte, error)
 
 	// WriteMessage writes p as one message: text when p is valid UTF-8,
-	// binary otherwise (see IsText). It returns nil only once the whole
-	// message has been written to the socket. The message should go out
-	// in one frame; a backend may fragment a message larger than its
-	// write buffer (RFC 6455 §5.4), and must say so in its documentation.
+	// binary otherwise (see IsText), in one final frame and one write to
+	// the socket; it must never fragment. It returns nil only once the
+	// whole message has been written to the socket. A message larger
+	// than Options.MaxSendSize is refused with an error wrapping
+	// ErrSendTooLarge (Options.CheckSend) before anything is written,
+	// and the connection stays usable. After Close it returns an error.
 	//
 	// It must not modify p, not even for a moment: client masking
 	// (RFC 6455 §5.3, a fresh random key per frame) happens in another
 	// buffer. It must not retain p after returning, and must not retry.
 	WriteMessage(p []byte) error
 
-	// Close sends a close frame with code and reason (best effort, bounded
-	// in time), closes the socket, and unblocks a pending ReadMessage or
-	// WriteMessage. It is idempotent.
+	// Close sends a close frame with code and reason (AppendCloseBody:
+	// no body for a code ValidCloseCode refuses, the reason cut to
+	// MaxCloseReason bytes), closes the socket, and unblocks a pending
+	// ReadMessage or WriteMessage. It returns within CloseTimeout (one
+	// second) even when the peer has stopped reading and a write is
+	// blocked on it; it does not wait for the server's answer. It is
+	// idempotent: only the first call sends a close frame.
 	Close(code int, reason string) error
 }
 

@@ -21,8 +21,11 @@ type Options struct {
 	TLSConfig *tls.Config `json:"-"`
 
 	// Header holds extra HTTP headers for the upgrade request (Origin,
-	// Authorization, User-Agent...). Sec-WebSocket-Protocol is always set
-	// to Subprotocol and must not be given here.
+	// Authorization, User-Agent...), whatever the case of their names. A
+	// Host entry replaces the URL's host in the request's Host header.
+	// Sec-WebSocket-Protocol is always set to Subprotocol and must not be
+	// given here, nor any other header the handshake writes itself (see
+	// Check).
 	Header http.Header `json:"-"`
 
 	// HandshakeTimeout bounds TCP connect, TLS and the WebSocket upgrade.
