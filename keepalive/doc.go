@@ -1,6 +1,9 @@
-// Package keepalive schedules the CRLF keepalives of a SIP flow over a
+// Package keepalive schedules the keepalives of a SIP flow over a
 // connection-oriented transport (RFC 5626 §3.5.1 and §4.4.1), as SIP.js's
-// WebSocket transport sends them, with the flow-failure check SIP.js lacks.
+// WebSocket transport sends them, with the flow-failure check SIP.js lacks
+// and two more kinds of ping ([Mode]): WebSocket pings and SIP OPTIONS,
+// for the servers that never answer a CRLF over WebSocket (FreeSWITCH,
+// OpenSIPS).
 //
 // # Model
 //
@@ -20,10 +23,18 @@
 //     flow has failed: [Config.OnFailure] is called once and pings stop. The
 //     owner closes the connection and calls [Keeper.Stop].
 //   - [Keeper.Received] sees every incoming message first. A message made
-//     only of CR and LF bytes is keepalive traffic, never a SIP message: it
-//     counts as a pong, and when it is exactly a double CRLF it is also the
-//     server's own ping (Asterisk pings this way) and is answered with
-//     [CRLFPong].
+//     only of CR and LF bytes is keepalive traffic, never a SIP message: in
+//     [CRLF] mode it counts as a pong, and in every mode, when it is exactly
+//     a double CRLF, it is the server's own ping (Asterisk pings this way)
+//     and is answered with [CRLFPong].
+//   - In the other modes the owner sends the ping ([Config.Ping]) and
+//     reports its pong ([Keeper.Pong]): a Pong frame echoing the ping's
+//     payload, a final response to the OPTIONS.
+//   - [Config.Tick] is the process-wide keepalive clock: pings and pong
+//     deadlines round up to a multiple of it since the Unix epoch, so the
+//     pings of thousands of connections that fall due within one tick leave
+//     together and their pongs come back together, and one wake-up of the
+//     runtime serves them all.
 //
 // # Timers and concurrency
 //
