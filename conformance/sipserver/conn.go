@@ -7,6 +7,7 @@ import (
 	"net"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -46,6 +47,12 @@ type Conn struct {
 	closeCode   int
 	closeReason string
 	closeOK     bool
+	endReason   string // why the persona ended the connection
+
+	// the persona's state (persona.go)
+	rc           *readCounter
+	activity     chan struct{} // a frame in or out, for Kamailio's keepalive
+	awaitingPong atomic.Bool   // Kamailio pinged and no Pong came yet
 }
 
 // ID returns the connection's number: its upgrade attempt's rank, from 1.
@@ -187,7 +194,8 @@ func (c *Conn) Done() <-chan struct{} { return c.done }
 
 // writeLocked writes b with a deadline; c.wmu must be held.
 func (c *Conn) writeLocked(b []byte) error {
-	c.nc.SetWriteDeadline(time.Now().Add(writeTimeout))
+	c.nc.SetWriteDeadline(c.writeDeadline())
 	_, err := c.nc.Write(b)
+	c.wrote(err)
 	return err
 }

@@ -44,6 +44,34 @@
 // Tests never sleep: they wait for a condition with [Server.Wait] and its
 // shorthands, which wake on every recorded event and end with the context.
 //
+// # Personas
+//
+// [Options.Persona] makes the server behave as a real server does where a
+// client must adapt to it, each rule taken from that server's source (see
+// [Persona] for the files and functions):
+//
+//   - [Kamailio] (5.6, websocket module defaults): 400 without "sip";
+//     after PersonaOptions.KeepAlive idle (180 s) a WS Ping carrying its
+//     Server header, and the connection dropped without a close frame if
+//     it stays unanswered; "\r\n" and "\r\n\r\n" answered with "\r\n"; a
+//     frame over 16383 bytes, or anything that is not SIP (whitespace
+//     included), ends the connection without a close frame.
+//   - [Asterisk] (res_http_websocket, chan_pjsip): "\r\n\r\n" every
+//     KeepAlive (90 s), a client's CRLF never answered; a frame over 32 KiB
+//     (8 KiB LowMemory) closed with 1009; a write blocked over 100 ms closed
+//     with 1011; sips: Request-URIs over wss ([Conn.SendRequest]).
+//   - [FreeSWITCH] (sofia-sip ws.c): the offered subprotocol echoed
+//     verbatim; CRLF never answered; errors cut the socket without a close
+//     frame (1006).
+//   - [OpenSIPS] (proto_ws): 400 without Origin; CRLF never answered; any
+//     fragment closed with 1008; a message still incomplete after 4 socket
+//     reads ends the connection.
+//
+// All of them answer WS Pings and SIP requests (OPTIONS included) as the
+// neutral server does, and keep its recording and knobs. [PersonaOptions]
+// scales their thresholds down for tests; [Conn.EndReason] tells which
+// rule ended a connection.
+//
 // # Concurrency and lifetime
 //
 // Every method of Server and Conn is safe for concurrent use. Behaviour

@@ -76,8 +76,9 @@ const websocketGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 // An answer is what the server sends back to an upgrade request.
 type answer struct {
-	status   int    // 101, or the refusal's status
-	protocol string // the selected subprotocol, for a 101; "" for none
+	status   int         // 101, or the refusal's status
+	protocol string      // the selected subprotocol, for a 101; "" for none
+	header   http.Header // a persona's own header lines
 }
 
 // handshake runs the upgrade on raw in the current mode and returns the
@@ -94,7 +95,7 @@ func (s *Server) handshake(id int, raw net.Conn) *Conn {
 	if s.tls != nil {
 		nc = tls.Server(raw, s.tls)
 	}
-	br := bufio.NewReader(nc)
+	br, rc := s.frameReader(nc)
 	req, key, err := readUpgrade(br)
 	if err != nil {
 		s.logf("conn %d: handshake: %v", id, err)
@@ -119,6 +120,7 @@ func (s *Server) handshake(id int, raw net.Conn) *Conn {
 	// client's Dial never returns ahead of it; its writes wait for the
 	// answer to be out.
 	c := &Conn{s: s, id: id, raw: raw, nc: nc, br: br, req: *req, done: make(chan struct{})}
+	c.rc, c.activity = rc, make(chan struct{}, 1)
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	s.mu.Lock()
@@ -200,6 +202,7 @@ func writeAnswer(w io.Writer, a answer, key string, extra http.Header, early []b
 		}
 	}
 	extra.Write(&b)
+	a.header.Write(&b)
 	if a.status != http.StatusSwitchingProtocols {
 		b.WriteString("Content-Length: 0\r\nConnection: close\r\n")
 	}
@@ -248,6 +251,9 @@ func (s *Server) decide(id int, raw net.Conn, req *Request) (answer, error) {
 		case HandshakeOmitSubprotocol:
 			return answer{status: http.StatusSwitchingProtocols}, nil
 		default:
+			if a, ok := s.personaAnswer(req); ok {
+				return a, nil
+			}
 			a := answer{status: http.StatusSwitchingProtocols}
 			if req.Offers(dialer.Subprotocol) {
 				a.protocol = dialer.Subprotocol

@@ -22,6 +22,7 @@ func (c *Conn) readLoop() {
 	br := c.br
 	limit := c.s.opts.ReadLimit
 	var msg []byte // the data message being reassembled
+	var msgOp Opcode
 	inMsg := false
 	for {
 		h, err := readHeader(br)
@@ -32,6 +33,16 @@ func (c *Conn) readLoop() {
 		if err != nil {
 			c.s.logf("conn %d: read: %v", c.id, err)
 			return
+		}
+		switch c.personaFrame(h) {
+		case frameDropped:
+			return
+		case frameRefused:
+			if _, err := io.CopyN(io.Discard, br, h.length); err != nil {
+				return
+			}
+			inMsg, msg = false, nil
+			continue
 		}
 		data := !h.op.IsControl()
 		switch {
@@ -61,6 +72,7 @@ func (c *Conn) readLoop() {
 			mask(payload, h.key)
 		}
 		c.record(Frame{Op: h.op, Fin: h.fin, Rsv: h.rsv, Masked: h.masked, Key: h.key, Payload: payload})
+		c.frameRead(h.op, payload)
 		// An unmasked client frame is recorded and tolerated: the suite
 		// checks Frame.Masked and says why, which a bare close would not.
 		if h.rsv != 0 {
@@ -83,9 +95,9 @@ func (c *Conn) readLoop() {
 				c.fail(dialer.CloseProtocolError, "data frame inside a fragmented message")
 				continue
 			}
-			inMsg, msg = true, payload
+			inMsg, msg, msgOp = true, payload, h.op
 			if h.fin {
-				c.deliver(msg)
+				c.deliver(msgOp, msg)
 				inMsg, msg = false, nil
 			}
 		case OpContinuation:
@@ -95,7 +107,7 @@ func (c *Conn) readLoop() {
 			}
 			msg = append(msg, payload...)
 			if h.fin {
-				c.deliver(msg)
+				c.deliver(msgOp, msg)
 				inMsg, msg = false, nil
 			}
 		default:
@@ -137,6 +149,9 @@ func (c *Conn) record(f Frame) {
 // goes on until the client's close frame or the close wait.
 func (c *Conn) fail(code int, reason string) {
 	c.s.logf("conn %d: failing: %s", c.id, reason)
+	if c.personaFail(reason) {
+		return
+	}
 	if err := c.CloseWith(code, reason); err != nil && !errors.Is(err, errCloseSent) {
 		c.s.logf("conn %d: close: %v", c.id, err)
 	}
@@ -159,6 +174,10 @@ func (c *Conn) closed(payload []byte) {
 	c.s.notify()
 	c.s.mu.Unlock()
 	c.s.logf("conn %d: close %d %q received", c.id, code, reason)
+	if code, reason, ok := c.personaEcho(); ok {
+		c.CloseWith(code, reason)
+		return
+	}
 	switch {
 	case !valid:
 		c.CloseWith(dialer.CloseProtocolError, "bad close payload")
@@ -183,8 +202,8 @@ func (c *Conn) reply(op Opcode, p []byte) {
 	}
 }
 
-// deliver records a whole data message and answers it.
-func (c *Conn) deliver(msg []byte) {
+// deliver records a whole data message, of opcode op, and answers it.
+func (c *Conn) deliver(op Opcode, msg []byte) {
 	s := c.s
 	s.mu.Lock()
 	c.received = append(c.received, msg)
@@ -192,6 +211,9 @@ func (c *Conn) deliver(msg []byte) {
 	answerPings, answerSIP := s.answerPings, s.answerSIP
 	s.notify()
 	s.mu.Unlock()
+	if c.personaDeliver(op, msg, answerPings) {
+		return
+	}
 	switch {
 	case bytes.Equal(msg, crlfPing):
 		if answerPings {

@@ -44,6 +44,14 @@ type Options struct {
 	// larger one is answered with close 1009. Zero means DefaultReadLimit;
 	// negative is an error.
 	ReadLimit int64
+
+	// Persona makes the server behave as Kamailio, Asterisk, FreeSWITCH or
+	// OpenSIPS does (see Persona); zero is the neutral server.
+	Persona Persona
+
+	// PersonaOptions are the persona's thresholds; zero fields mean the
+	// real server's defaults.
+	PersonaOptions PersonaOptions
 }
 
 // A Request is an upgrade request as the server read it.
@@ -99,6 +107,11 @@ func Start(o Options) (*Server, error) {
 	if o.ReadLimit == 0 {
 		o.ReadLimit = DefaultReadLimit
 	}
+	po, err := o.Persona.withDefaults(o.PersonaOptions)
+	if err != nil {
+		return nil, err
+	}
+	o.PersonaOptions = po
 	s := &Server{
 		opts:         o,
 		done:         make(chan struct{}),
@@ -446,6 +459,7 @@ func (s *Server) serve(id int, raw net.Conn) {
 	if c == nil {
 		return
 	}
+	c.startPersona()
 	c.readLoop()
 }
 
