@@ -17,7 +17,7 @@ type header struct {
 	name  span  // raw, as received
 	value span  // trimmed; may contain the line breaks of folding
 	id    hdrID // idOther for a name the package does not know
-	c0    byte  // the name's first byte in lower case, to skip most names fast
+	c0    byte  // the name's first byte | 0x20, to skip most names fast (see lookup)
 }
 
 // kind says what the start line was.
@@ -108,14 +108,19 @@ func (m *Message) Reason() []byte {
 // lookup is a header name resolved once for repeated matching.
 type lookup struct {
 	id   hdrID
-	c0   byte // the name's first byte in lower case, or 0
+	c0   byte // the name's first byte | 0x20, or 0 for an empty name
 	name string
 }
 
+// lookupOf resolves a name. Its c0 filters header lines before equalFold
+// compares names: two names equal under ASCII case folding have equal
+// first bytes once 0x20 is OR-ed in (the filter may let through more, never
+// fewer), and no header line has an empty name, whose c0 is 0 (a name's
+// first byte is a token character, never 0 or 0x20).
 func lookupOf(name string) lookup {
 	l := lookup{id: idOf(name), name: name}
 	if len(name) > 0 {
-		l.c0 = lowerTab[name[0]]
+		l.c0 = name[0] | 0x20
 	}
 	return l
 }

@@ -130,7 +130,7 @@ func (m *Message) parse() error {
 		for ve > vs && isSpace(b[ve-1]) {
 			ve-- // the CR of CRLF too
 		}
-		if m.n == MaxHeaders {
+		if uint(m.n) >= MaxHeaders { // m.n is never more: this proves the store below in range
 			return errTooManyHeaders
 		}
 		id := idOfToken(b, p, nameEnd)
@@ -138,7 +138,7 @@ func (m *Message) parse() error {
 			name:  span{uint32(p), uint32(nameEnd)},
 			value: span{uint32(vs), uint32(ve)},
 			id:    id,
-			c0:    lowerTab[b[p]],
+			c0:    b[p] | 0x20,
 		}
 		m.n++
 		if id != idOther {

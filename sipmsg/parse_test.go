@@ -278,6 +278,8 @@ func TestValuesSplitsListHeaders(t *testing.T) {
 		{"comma in angle brackets", []string{"<sip:a@b;x=1,2>;p, <sip:c>"}, []string{"<sip:a@b;x=1,2>;p", "<sip:c>"}},
 		{"unterminated quote runs to the end", []string{`"a, b`}, []string{`"a, b`}},
 		{"folded list", []string{"a,\r\n b"}, []string{"a", "b"}},
+		{"plain element, then a quoted comma", []string{`a, "b, c" <sip:x>, <sip:y,z>, d`}, []string{"a", `"b, c" <sip:x>`, "<sip:y,z>", "d"}},
+		{"bracket after a plain element", []string{"a,<sip:b,c>"}, []string{"a", "<sip:b,c>"}},
 		{"quoted param value", []string{`SIP/2.0/TLS h;comment="a, b", SIP/2.0/WS g`}, []string{`SIP/2.0/TLS h;comment="a, b"`, "SIP/2.0/WS g"}},
 	}
 	for _, tc := range tests {

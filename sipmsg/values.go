@@ -9,8 +9,12 @@ import "bytes"
 // escapes the next byte (quoted-pair, §25.1). An unterminated quote or
 // bracket runs to the end of v.
 func nextElement(v []byte) (elem, rest []byte) {
-	if bytes.IndexByte(v, ',') < 0 {
+	comma := bytes.IndexByte(v, ',')
+	if comma < 0 {
 		return v, nil // the common case, found with one vectorised scan
+	}
+	if bytes.IndexByte(v[:comma], '"') < 0 && bytes.IndexByte(v[:comma], '<') < 0 {
+		return v[:comma], v[comma+1:] // nothing before the comma opens a quoted string or <...>
 	}
 	quoted, angle := false, false
 	for i := 0; i < len(v); i++ {
