@@ -558,7 +558,7 @@ func FuzzConfigJSONRoundTrip(f *testing.F) {
 // *ConfigError.
 func FuzzConfigMarshalRoundTrip(f *testing.F) {
 	f.Add("wss://a.example.com/ws", 10, int64(5e9), int64(1), int64(-1), 3, 0.5, uint8(1), "via.invalid", "https://o", int64(1<<20), 4096, true)
-	f.Add("ws://[::1]:80", 0, int64(math.MaxInt64), int64(math.MinInt64), int64(0), -1, -0.0, uint8(2), "", "", int64(-1), -1, false)
+	f.Add("ws://[::1]:80", 0, int64(math.MaxInt64), int64(math.MinInt64), int64(0), -1, math.Copysign(0, -1), uint8(2), "", "", int64(-1), -1, false)
 	f.Fuzz(func(t *testing.T, uri string, weight int, d1, d2, d3 int64, attempts int, jitter float64, mode uint8,
 		via, origin string, maxMsg int64, maxSend int, flag bool) {
 		c := Config{
