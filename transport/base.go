@@ -119,6 +119,11 @@ func (b *Base) Status() Status { return b.status.load() }
 // running finish with the old set.
 func (b *Base) SetEvents(e Events) { b.events.Store(&e) }
 
+// Events returns the event callbacks in force: Config.Events, or the last
+// SetEvents. A layer that wraps a transport (a SIP stack bridge) reads
+// them to call the user's callbacks from its own. It never blocks.
+func (b *Base) Events() Events { return *b.events.Load() }
+
 // Server returns the server of the OPEN connection, if any.
 func (b *Base) Server() (selector.Server, bool) {
 	if s := b.current.Load(); s != nil {

@@ -255,3 +255,20 @@ func TestConnectReturnsAfterConnected(t *testing.T) {
 		}
 	})
 }
+
+// TestEventsGetter: Events returns Config.Events at first, then what
+// SetEvents set.
+func TestEventsGetter(t *testing.T) {
+	var calls []string
+	b, err := NewBase(Config{Servers: servers(t, "ws://a"),
+		Events: Events{Connected: func(selector.Server) { calls = append(calls, "config") }}}, dialertest.NewNetwork(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Events().Connected(selector.Server{})
+	b.SetEvents(Events{Connected: func(selector.Server) { calls = append(calls, "set") }})
+	b.Events().Connected(selector.Server{})
+	if b.Events().Message != nil || !equal(calls, []string{"config", "set"}) {
+		t.Errorf("calls %q", calls)
+	}
+}
