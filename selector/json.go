@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 )
 
 // UnmarshalJSON reads every form SIP.js accepts for "wsServers":
@@ -16,9 +17,10 @@ import (
 //	[{"wsUri": "wss://a.example.com", "weight": 10}, {"wsUri": "wss://b.example.com"}]
 //	[{"wsUri": "wss://a.example.com", "weight": 10}, "wss://b.example.com"]
 //
-// A missing or null weight is 0. A weight must be a non-negative integer
-// JSON number (10, 10.0 and 1e1 are the same number in JavaScript and here;
-// 10.5, "10" and true are errors). "ws_uri", the name of the oldest SIP.js
+// A missing or null weight is 0. A weight must be a non-negative integer:
+// a JSON number (10, 10.0 and 1e1 are the same number in JavaScript and
+// here) or one written as a string ("10", as SIP.js read it); 10.5, "ten"
+// and true are errors. "ws_uri", the name of the oldest SIP.js
 // releases, is read as an alias of "wsUri". Other object keys are ignored,
 // as SIP.js ignores them.
 //
@@ -119,23 +121,35 @@ func parseEntry(i int, e json.RawMessage) (Server, error) {
 	return parseServer(i, uri, weight)
 }
 
-// parseWeight reads a JSON weight; absent or null is 0.
+// parseWeight reads a JSON weight; absent or null is 0. A number given as
+// a string ("10") is read as that number, as SIP.js read it.
 func parseWeight(w json.RawMessage) (int, error) {
 	if w == nil || string(w) == "null" {
 		return 0, nil
 	}
-	if c := w[0]; c != '-' && (c < '0' || c > '9') {
+	n := w
+	if len(w) > 2 && w[0] == '"' && w[len(w)-1] == '"' {
+		var str string
+		if err := json.Unmarshal(w, &str); err != nil {
+			return 0, fmt.Errorf("%w: got %s", ErrWeight, snippet(w))
+		}
+		n = json.RawMessage(str)
+	}
+	if len(n) == 0 {
 		return 0, fmt.Errorf("%w: got %s", ErrWeight, snippet(w))
 	}
-	if n, err := strconv.ParseInt(string(w), 10, 0); err == nil {
-		if n < 0 {
-			return 0, fmt.Errorf("%w: got %d", ErrWeight, n)
+	if c := n[0]; c != '-' && (c < '0' || c > '9') {
+		return 0, fmt.Errorf("%w: got %s", ErrWeight, snippet(w))
+	}
+	if i, err := strconv.ParseInt(string(n), 10, 0); err == nil {
+		if i < 0 {
+			return 0, fmt.Errorf("%w: got %d", ErrWeight, i)
 		}
-		return int(n), nil
+		return int(i), nil
 	}
 	// 10.0 and 1e1 are integers to JavaScript. Beyond 2^53 a float64 is
 	// no longer exact, so larger values are refused rather than rounded.
-	f, err := strconv.ParseFloat(string(w), 64)
+	f, err := strconv.ParseFloat(string(n), 64)
 	if err != nil || f != math.Trunc(f) || f < 0 || f > 1<<53 {
 		return 0, fmt.Errorf("%w: got %s", ErrWeight, snippet(w))
 	}
@@ -159,14 +173,46 @@ type jsonServer struct {
 
 // MarshalJSON writes the object form, [{"wsUri": ..., "weight": ...}],
 // which every SIP.js release that has wsUri reads; nil is null. SIPURI is
-// derived, so it is not written.
+// derived, so it is not written; the URI is written as it was written as
+// far as SIPURI tells (a default port the user left out is left out), so
+// that reading the JSON back gives the same Servers, SIPURI included.
 func (s Servers) MarshalJSON() ([]byte, error) {
 	if s == nil {
 		return []byte("null"), nil
 	}
 	out := make([]jsonServer, len(s))
 	for i, srv := range s {
-		out[i] = jsonServer{WsURI: srv.URI, Weight: srv.Weight}
+		out[i] = jsonServer{WsURI: writtenURI(srv), Weight: srv.Weight}
 	}
 	return json.Marshal(out)
+}
+
+// writtenURI returns a server's URI as it was written, as far as SIP.js's
+// SIP URI tells: URI always carries the port, and SIPURI only when the URI
+// as written gave one, so a default port left out of the SIP URI is left
+// out here too. Read again, the URI gives the same Server, SIPURI
+// included. A Server that was never normalised (no SIPURI) is written as
+// it is.
+func writtenURI(s Server) string {
+	hostPort, ok := strings.CutPrefix(s.SIPURI, "<sip:")
+	if !ok {
+		return s.URI
+	}
+	hostPort, _, _ = strings.Cut(hostPort, ";")
+	if i := strings.LastIndexByte(hostPort, ':'); i > strings.LastIndexByte(hostPort, ']') {
+		return s.URI // the SIP URI has a port: the URI was written with it
+	}
+	scheme, rest, ok := strings.Cut(s.URI, "://")
+	if !ok {
+		return s.URI
+	}
+	end := strings.IndexAny(rest, "/?")
+	if end < 0 {
+		end = len(rest)
+	}
+	auth := rest[:end]
+	if i := strings.LastIndexByte(auth, ':'); i > strings.LastIndexByte(auth, ']') {
+		auth = auth[:i]
+	}
+	return scheme + "://" + auth + rest[end:]
 }

@@ -526,25 +526,25 @@ type jsonServer struct {
 
 // jsonConfig is the object MarshalJSON writes, in Config's order.
 type jsonConfig struct {
-	Servers                 []jsonServer `json:"wsServers,omitempty"`
-	ConnectionTimeout       seconds      `json:"connectionTimeout,omitempty"`
-	MaxReconnectionAttempts *int         `json:"maxReconnectionAttempts,omitempty"`
-	ReconnectionTimeout     seconds      `json:"reconnectionTimeout,omitempty"`
-	KeepAliveInterval       seconds      `json:"keepAliveInterval,omitempty"`
-	KeepAliveDebounce       seconds      `json:"keepAliveDebounce,omitempty"`
-	KeepAlivePongTimeout    seconds      `json:"keepAlivePongTimeout,omitempty"`
-	KeepAliveMode           string       `json:"keepAliveMode,omitempty"`
-	ReconnectionJitter      float64      `json:"reconnectionJitter,omitempty"`
-	ServerHoldDown          seconds      `json:"serverHoldDown,omitempty"`
-	FailbackInterval        seconds      `json:"failbackInterval,omitempty"`
-	RecoveryMinInterval     seconds      `json:"connectionRecoveryMinInterval,omitempty"`
-	RecoveryMaxInterval     seconds      `json:"connectionRecoveryMaxInterval,omitempty"`
-	ViaHost                 string       `json:"viaHost,omitempty"`
-	TraceSIP                bool         `json:"traceSip,omitempty"`
-	MaxMessageSize          int64        `json:"maxMessageSize,omitempty"`
-	MaxSendSize             int          `json:"maxSendSize,omitempty"`
-	Origin                  string       `json:"origin,omitempty"`
-	NoOrigin                bool         `json:"noOrigin,omitempty"`
+	Servers                 selector.Servers `json:"wsServers,omitempty"`
+	ConnectionTimeout       seconds          `json:"connectionTimeout,omitempty"`
+	MaxReconnectionAttempts *int             `json:"maxReconnectionAttempts,omitempty"`
+	ReconnectionTimeout     seconds          `json:"reconnectionTimeout,omitempty"`
+	KeepAliveInterval       seconds          `json:"keepAliveInterval,omitempty"`
+	KeepAliveDebounce       seconds          `json:"keepAliveDebounce,omitempty"`
+	KeepAlivePongTimeout    seconds          `json:"keepAlivePongTimeout,omitempty"`
+	KeepAliveMode           string           `json:"keepAliveMode,omitempty"`
+	ReconnectionJitter      float64          `json:"reconnectionJitter,omitempty"`
+	ServerHoldDown          seconds          `json:"serverHoldDown,omitempty"`
+	FailbackInterval        seconds          `json:"failbackInterval,omitempty"`
+	RecoveryMinInterval     seconds          `json:"connectionRecoveryMinInterval,omitempty"`
+	RecoveryMaxInterval     seconds          `json:"connectionRecoveryMaxInterval,omitempty"`
+	ViaHost                 string           `json:"viaHost,omitempty"`
+	TraceSIP                bool             `json:"traceSip,omitempty"`
+	MaxMessageSize          int64            `json:"maxMessageSize,omitempty"`
+	MaxSendSize             int              `json:"maxSendSize,omitempty"`
+	Origin                  string           `json:"origin,omitempty"`
+	NoOrigin                bool             `json:"noOrigin,omitempty"`
 }
 
 // MarshalJSON writes c in the SIP.js 0.1x form that UnmarshalJSON reads:
@@ -616,38 +616,6 @@ func (c Config) MarshalJSON() ([]byte, error) {
 	case n != 0:
 		j.MaxReconnectionAttempts = &n
 	}
-	for _, s := range c.Servers {
-		j.Servers = append(j.Servers, jsonServer{WsURI: writtenURI(s), Weight: s.Weight})
-	}
+	j.Servers = c.Servers // selector.Servers writes each URI as it was written
 	return json.Marshal(j)
-}
-
-// writtenURI returns a server's URI as it was written, as far as SIP.js's
-// SIP URI tells: URI always carries the port, and SIPURI only when the URI
-// as written gave one, so a default port left out of the SIP URI is left
-// out here too. Read again, the URI gives the same Server, SIPURI
-// included. A Server that was never normalised (no SIPURI) is written as
-// it is.
-func writtenURI(s selector.Server) string {
-	hostPort, ok := strings.CutPrefix(s.SIPURI, "<sip:")
-	if !ok {
-		return s.URI
-	}
-	hostPort, _, _ = strings.Cut(hostPort, ";")
-	if i := strings.LastIndexByte(hostPort, ':'); i > strings.LastIndexByte(hostPort, ']') {
-		return s.URI // the SIP URI has a port: the URI was written with it
-	}
-	scheme, rest, ok := strings.Cut(s.URI, "://")
-	if !ok {
-		return s.URI
-	}
-	end := strings.IndexAny(rest, "/?")
-	if end < 0 {
-		end = len(rest)
-	}
-	auth := rest[:end]
-	if i := strings.LastIndexByte(auth, ':'); i > strings.LastIndexByte(auth, ']') {
-		auth = auth[:i]
-	}
-	return scheme + "://" + auth + rest[end:]
 }
