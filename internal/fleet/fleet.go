@@ -1,0 +1,332 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"runtime"
+	"runtime/pprof"
+	"strings"
+	"time"
+
+	"github.com/sipws/sipws/selector"
+	"github.com/sipws/sipws/transport"
+)
+
+// fleetConfig is one fleet measurement: N transports of one backend, over
+// real loopback sockets (against a server child) or in memory.
+type fleetConfig struct {
+	Mode        string        // "real" or "mem"
+	Backend     string        // "ws" or "wsgobwas"
+	Scheme      string        // "ws" or "wss" (real only)
+	N           int           // transports
+	Addrs       int           // real: server addresses, 127.0.0.1 … 127.0.0.<Addrs>
+	Concurrency int           // Connect calls at once while opening
+	KeepAlive   time.Duration // Config.KeepAliveInterval
+	Warmup      time.Duration // after the last OPEN, before the steady window (0: KeepAlive)
+	Steady      time.Duration // the steady window (0: KeepAlive)
+	ReadBuf     int           // the Dialer's ReadBufferSize (0: default)
+	CPUProfile  string        // a CPU profile of the steady window
+	MemProfile  string        // a heap profile once all are OPEN
+}
+
+func (c *fleetConfig) defaults() {
+	if c.Mode == "" {
+		c.Mode = "real"
+	}
+	if c.Scheme == "" {
+		c.Scheme = "ws"
+	}
+	if c.Addrs <= 0 {
+		c.Addrs = 8
+	}
+	if c.Concurrency <= 0 {
+		c.Concurrency = 64
+	}
+	if c.KeepAlive <= 0 {
+		c.KeepAlive = 30 * time.Second
+	}
+	if c.Warmup <= 0 {
+		c.Warmup = c.KeepAlive
+	}
+	if c.Steady <= 0 {
+		c.Steady = c.KeepAlive
+	}
+}
+
+// name is the benchmark name of the configuration, as the result lines
+// and the table give it.
+func (c *fleetConfig) name() string {
+	s := fmt.Sprintf("Fleet/mode=%s/backend=%s/scheme=%s/n=%d", c.Mode, c.Backend, c.Scheme, c.N)
+	if c.ReadBuf != 0 {
+		s += fmt.Sprintf("/readbuf=%d", c.ReadBuf)
+	}
+	if c.KeepAlive != 30*time.Second {
+		s += "/ka=" + c.KeepAlive.String()
+	}
+	return s
+}
+
+// maxRealN is the largest N of real mode: the open-file cap less 500 for
+// everything else, rounded down to 500 (19,500 with this machine's
+// 20,000). The client holds one socket per transport, and so does the
+// server child.
+func maxRealN() int { return (openFileLimit() - 500) / 500 * 500 }
+
+// fleetResult is what one run measured; see metrics for the units.
+type fleetResult struct {
+	cfg fleetConfig
+
+	openTime  time.Duration // from the first Connect to the last OPEN
+	openDials int           // dials while opening (N if none failed)
+
+	base, opened, after snapshot // before opening; all OPEN; after the steady window
+
+	pipe int64 // mem: bytes per in-memory connection and its inline server state
+
+	steadyCPU, srvCPU   time.Duration
+	steadyWall          time.Duration
+	steadyKA            uint64 // keepalive round trips (pongs received) in the window
+	steadyCSW, steadyGC int64
+	steadyDials         int // dials in the window: 0 unless flows failed
+
+	closeTime time.Duration // Disconnect of every transport
+	leftover  int           // goroutines above the baseline after it
+}
+
+// runFleet opens cfg.N transports, measures them OPEN and idle, runs a
+// steady window of keepalives, disconnects them, and checks that no
+// goroutine is left. Progress goes to log.
+func runFleet(cfg fleetConfig, log io.Writer) (*fleetResult, error) {
+	cfg.defaults()
+	if cfg.CPUProfile != "" || cfg.MemProfile != "" {
+		runtime.MemProfileRate = 4096
+	}
+	r := &fleetResult{cfg: cfg}
+	logf := func(format string, a ...any) { fmt.Fprintf(log, "fleet: "+format+"\n", a...) }
+
+	var (
+		urls  []string
+		nd    netDial
+		roots *x509.CertPool
+		srv   *server
+	)
+	switch cfg.Mode {
+	case "real":
+		var tlsDir string
+		if cfg.Scheme == "wss" {
+			dir, err := os.MkdirTemp("", "sipws-fleet-")
+			if err != nil {
+				return nil, err
+			}
+			defer os.RemoveAll(dir)
+			if roots, err = makeCert(dir); err != nil {
+				return nil, err
+			}
+			tlsDir = dir
+		} else if cfg.Scheme != "ws" {
+			return nil, fmt.Errorf("scheme %q: ws or wss", cfg.Scheme)
+		}
+		var listen []string
+		for i := 1; i <= cfg.Addrs; i++ {
+			listen = append(listen, fmt.Sprintf("127.0.0.%d:0", i))
+		}
+		var err error
+		if srv, err = startServer(strings.Join(listen, ","), tlsDir); err != nil {
+			return nil, err
+		}
+		defer srv.stop()
+		for _, a := range srv.addrs {
+			urls = append(urls, cfg.Scheme+"://"+a+"/")
+		}
+	case "mem":
+		if cfg.Scheme != "ws" {
+			return nil, errors.New("mem mode is ws:// only")
+		}
+		nd, urls = memDial, []string{"ws://127.0.0.1:5060/"}
+		r.pipe = pipeCost(min(cfg.N, 20000))
+	default:
+		return nil, fmt.Errorf("mode %q: real or mem", cfg.Mode)
+	}
+	dl := newDialLog(nd)
+	newT, err := newMaker(cfg.Backend, dl.dial, cfg.ReadBuf)
+	if err != nil {
+		return nil, err
+	}
+	servers := make([]selector.Servers, len(urls))
+	for i, u := range urls {
+		servers[i] = selector.Servers{{URI: u}}
+	}
+	ts := make([]*transport.Base, cfg.N)
+	for i := range ts {
+		tc := transport.Config{Servers: servers[i%len(servers)], KeepAliveInterval: cfg.KeepAlive}
+		if roots != nil {
+			tc.Dial.TLSConfig = &tls.Config{RootCAs: roots}
+		}
+		if ts[i], err = newT(tc); err != nil {
+			return nil, err
+		}
+	}
+	defer disconnectAll(ts, cfg.Concurrency) // on an early return; a no-op after the real one
+
+	r.base = measure(true)
+	logf("%s: opening %d transports, %d at a time", cfg.name(), cfg.N, cfg.Concurrency)
+	start := time.Now()
+	err = forEach(cfg.N, cfg.Concurrency, func(i int) error {
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		if err := ts[i].Connect(ctx); err != nil {
+			return fmt.Errorf("transport %d: Connect: %w", i, err)
+		}
+		return nil
+	})
+	lastOpen := time.Now()
+	r.openTime, r.openDials = lastOpen.Sub(start), dl.count()
+	if err != nil {
+		return nil, err
+	}
+	r.opened = measure(true)
+	logf("all OPEN in %v (%.0f/s), %d dials; %.0f B RSS, %.0f B heap, %.0f B stack per transport",
+		r.openTime.Round(time.Millisecond), float64(cfg.N)/r.openTime.Seconds(), r.openDials,
+		perN(r.opened.rss-r.base.rss, cfg.N), perN(r.opened.heap-r.base.heap, cfg.N), perN(r.opened.stack-r.base.stack, cfg.N))
+	if cfg.MemProfile != "" {
+		if err := writeHeapProfile(cfg.MemProfile); err != nil {
+			return nil, err
+		}
+	}
+
+	// The steady window: every transport has drawn its period and sent a
+	// keepalive before it starts.
+	time.Sleep(time.Until(lastOpen.Add(cfg.Warmup)))
+	logf("steady window of %v", cfg.Steady)
+	if cfg.CPUProfile != "" {
+		f, err := os.Create(cfg.CPUProfile)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return nil, err
+		}
+	}
+	ka0, dials0 := keepalives(ts), dl.count()
+	var srv0 time.Duration
+	if srv != nil {
+		srv0 = procCPU(srv.cmd.Process.Pid)
+	}
+	s0 := light()
+	time.Sleep(cfg.Steady)
+	s1 := light()
+	if srv != nil {
+		r.srvCPU = procCPU(srv.cmd.Process.Pid) - srv0
+	}
+	ka1, dials1 := keepalives(ts), dl.count()
+	if cfg.CPUProfile != "" {
+		pprof.StopCPUProfile()
+	}
+	r.steadyCPU, r.steadyWall = s1.cpu-s0.cpu, s1.at.Sub(s0.at)
+	r.steadyKA, r.steadyCSW, r.steadyGC = ka1-ka0, s1.csw-s0.csw, s1.gcCycles-s0.gcCycles
+	r.steadyDials = dials1 - dials0
+	logf("steady: %d keepalive round trips, %.1f µs CPU each, %.2f %% of a core, %d GCs, %d dials",
+		r.steadyKA, float64(r.steadyCPU.Microseconds())/float64(max(r.steadyKA, 1)),
+		100*r.steadyCPU.Seconds()/r.steadyWall.Seconds(), r.steadyGC, r.steadyDials)
+	r.after = measure(true)
+
+	start = time.Now()
+	if err := disconnectAll(ts, cfg.Concurrency); err != nil {
+		return nil, err
+	}
+	r.closeTime = time.Since(start)
+	r.leftover = waitGoroutines(r.base.goroutines, 10*time.Second)
+	logf("all disconnected in %v; %d goroutines left above the baseline", r.closeTime.Round(time.Millisecond), r.leftover)
+	return r, nil
+}
+
+// keepalives sums the keepalive pongs the transports have received.
+func keepalives(ts []*transport.Base) uint64 {
+	var n uint64
+	for _, t := range ts {
+		n += t.Stats().KeepalivesIn
+	}
+	return n
+}
+
+// pipeCost measures, with n bare in-memory connections upgraded by the
+// inline server, the heap one connection holds beside the transport:
+// the part of mem mode's heap figure that a socket would not put on the
+// heap.
+func pipeCost(n int) int64 {
+	const req = "GET / HTTP/1.1\r\nHost: 127.0.0.1:5060\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: sip\r\n\r\n"
+	before := measure(true)
+	cs := make([]net.Conn, n)
+	buf := make([]byte, 512)
+	for i := range cs {
+		c := newMemConn()
+		c.Write([]byte(req))
+		c.Read(buf)
+		cs[i] = c
+	}
+	after := measure(true)
+	runtime.KeepAlive(cs)
+	return (after.heap - before.heap - int64(n)*16) / int64(n) // less the slice of interfaces
+}
+
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	runtime.GC()
+	return pprof.Lookup("heap").WriteTo(f, 0)
+}
+
+func perN(v int64, n int) float64 { return float64(v) / float64(n) }
+
+// metrics returns the result as benchmark metrics, in the order they are
+// printed. Units: B/tr is bytes per transport, /tr per transport.
+func (r *fleetResult) metrics() []metric {
+	n := r.cfg.N
+	o, a, b := r.opened, r.after, r.base
+	sockets := max(o.tcpInuse-b.tcpInuse, 1)
+	kernel := float64(o.slab-b.slab+o.tcpMem-b.tcpMem) / float64(sockets)
+	kernelAfter := float64(a.slab-b.slab+a.tcpMem-b.tcpMem) / float64(max(a.tcpInuse-b.tcpInuse, 1))
+	rssAfter := perN(a.rss-b.rss, n)
+	m := []metric{
+		{float64(n) / r.openTime.Seconds(), "open/s"},
+		{rssAfter, "rss-B/tr"},
+		{perN(o.rss-b.rss, n), "rss-fresh-B/tr"},
+		{perN(a.heap-b.heap, n), "heap-B/tr"},
+		{perN(a.stack-b.stack, n), "stack-B/tr"},
+		{perN(a.sys-b.sys, n), "gosys-B/tr"},
+		{perN(int64(o.goroutines-b.goroutines), n), "goroutines/tr"},
+		{float64(r.steadyCPU.Microseconds()) / float64(max(r.steadyKA, 1)), "cpu-us/ka"},
+		{100 * r.steadyCPU.Seconds() / r.steadyWall.Seconds(), "cpu-%core"},
+		{float64(r.steadyCSW) / float64(max(r.steadyKA, 1)), "ctxsw/ka"},
+		{float64(r.steadyKA) / r.steadyWall.Seconds(), "ka/s"},
+		{float64(r.steadyGC), "gc/window"},
+		{float64(r.steadyDials), "dials/window"},
+		{float64(a.threads), "threads"},
+		{float64(r.leftover), "leftover-goroutines"},
+		{loadavg(), "load1"},
+	}
+	if r.cfg.Mode == "real" {
+		m = append(m,
+			metric{float64(r.srvCPU.Microseconds()) / float64(max(r.steadyKA, 1)), "srv-cpu-us/ka"},
+			metric{kernel, "kernel-B/sock"},
+			metric{kernelAfter, "kernel-after-B/sock"},
+			metric{float64(o.slab-b.slab) / float64(sockets), "slab-B/sock"},
+			metric{float64(o.tcpMem-b.tcpMem) / float64(sockets), "tcpmem-B/sock"},
+			metric{(rssAfter + max(kernel, kernelAfter)) * 100000 / (1 << 20), "proj100k-MiB"},
+		)
+	} else {
+		m = append(m, metric{float64(r.pipe), "pipe-B/tr"})
+	}
+	return m
+}
