@@ -2,6 +2,7 @@ package transport
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -131,6 +132,10 @@ func (b *Base) Server() (selector.Server, bool) {
 	}
 	return selector.Server{}, false
 }
+
+// Servers returns a copy of the configured server list, normalised, in its
+// order: what Config().Servers holds, without copying the rest.
+func (b *Base) Servers() selector.Servers { return slices.Clone(b.cfg.Servers) }
 
 // Config returns a copy of the configuration in force, defaults applied.
 // The copy is deep (see Config): changing it, its server list, Dial.Header

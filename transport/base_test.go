@@ -272,3 +272,19 @@ func TestEventsGetter(t *testing.T) {
 		t.Errorf("calls %q", calls)
 	}
 }
+
+// TestServersAccessor: Servers returns the normalised list, a copy.
+func TestServersAccessor(t *testing.T) {
+	b, err := NewBase(Config{Servers: selector.Servers{{URI: "WS://A"}, {URI: "wss://b", Weight: 2}}}, dialertest.NewNetwork(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ss := b.Servers()
+	if len(ss) != 2 || ss[0].URI != "ws://a:80" || ss[1].URI != "wss://b:443" || ss[1].Weight != 2 {
+		t.Fatalf("Servers() = %+v", ss)
+	}
+	ss[0].URI = "changed"
+	if b.Servers()[0].URI != "ws://a:80" {
+		t.Error("Servers() handed out the transport's own list")
+	}
+}
