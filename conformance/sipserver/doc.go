@@ -54,8 +54,8 @@
 //     after PersonaOptions.KeepAlive idle (180 s) a WS Ping carrying its
 //     Server header, and the connection dropped without a close frame if
 //     it stays unanswered; "\r\n" and "\r\n\r\n" answered with "\r\n"; a
-//     frame over 16383 bytes, or anything that is not SIP (whitespace
-//     included), ends the connection without a close frame.
+//     frame over 16383 bytes with its header, or anything that is not SIP
+//     (whitespace included), ends the connection without a close frame.
 //   - [Asterisk] (res_http_websocket, chan_pjsip): "\r\n\r\n" every
 //     KeepAlive (90 s), a client's CRLF never answered; a frame over 32 KiB
 //     (8 KiB LowMemory) closed with 1009; a write blocked over 100 ms closed

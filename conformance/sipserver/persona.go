@@ -51,11 +51,13 @@ const (
 	//   - It answers a WS Ping with a Pong, and a frame that is exactly
 	//     "\r\n" or "\r\n\r\n" with "\r\n" in a frame of the same opcode
 	//     (ws_frame_receive, ws_send_crlf).
-	//   - A frame whose payload is over PersonaOptions.MaxFrame (16383: the
-	//     stock tcp_rd_buf_size of 16384, less one) is dropped with the
-	//     connection, without a close frame (core tcp_read_ws: "advertised
-	//     length greater than buffer size"; kamailio/README.md, "Large
-	//     messages").
+	//   - A frame over PersonaOptions.MaxFrame bytes, its header included
+	//     (16383: the stock tcp_rd_buf_size of 16384, less one), is dropped
+	//     with the connection, without a close frame (core tcp_read_ws:
+	//     "advertised length greater than buffer size"). Measured on the real
+	//     Kamailio 5.6.3 with that buffer (integration, StockReadBuffer): a
+	//     client's 16375-byte message passes, 16376 bytes (a frame of 16384)
+	//     is dropped.
 	//   - Any other message that is not SIP with Via, From, To, Call-ID and
 	//     CSeq, whitespace-only frames included, ends the connection without
 	//     a close frame (receive_msg fails; kamailio/README.md, "Malformed
@@ -150,9 +152,9 @@ type PersonaOptions struct {
 	// WriteTimeout bounds each of Asterisk's writes (100 ms).
 	WriteTimeout time.Duration
 
-	// MaxFrame is the largest frame: Kamailio's payload (16383), Asterisk's
-	// frame with its header (32768, or 8192 with LowMemory), OpenSIPS's
-	// frame with its header (65535).
+	// MaxFrame is the largest frame, its header included: Kamailio's
+	// (16383), Asterisk's (32768, or 8192 with LowMemory), OpenSIPS's
+	// (65535).
 	MaxFrame int
 
 	// LowMemory makes Asterisk's default MaxFrame 8192 (LOW_MEMORY build).
@@ -437,8 +439,8 @@ func (c *Conn) personaFrame(h header) frameVerdict {
 	po := c.s.opts.PersonaOptions
 	switch c.s.opts.Persona {
 	case Kamailio:
-		if h.length > int64(po.MaxFrame) {
-			c.dropFor(fmt.Sprintf("kamailio: frame payload of %d bytes over its read buffer (%d): dropped without a close frame (tcp_read_ws)", h.length, po.MaxFrame))
+		if headerLen(h)+h.length > int64(po.MaxFrame) {
+			c.dropFor(fmt.Sprintf("kamailio: frame of %d bytes, header included, over its read buffer (%d): dropped without a close frame (tcp_read_ws)", headerLen(h)+h.length, po.MaxFrame))
 			return frameDropped
 		}
 	case Asterisk:
