@@ -1,14 +1,20 @@
 package integration
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/hashicorp/go-hclog"
+
 	"github.com/sipws/sipws/dialer"
 	"github.com/sipws/sipws/internal/sipua"
+	"github.com/sipws/sipws/keepalive"
 	"github.com/sipws/sipws/selector"
 	"github.com/sipws/sipws/transport"
 )
@@ -39,12 +45,26 @@ var kamailioCases = []kamailioCase{
 		run:  testKeepalive,
 	},
 	{
+		name: "KeepaliveModes",
+		rule: "every keepalive mode holds the flow with the pong timeout on: Kamailio answers CRLF with CRLF, " +
+			"a WS Ping with a Pong, and the transport's own OPTIONS itself with 200 (options_reply)",
+		run: testKeepaliveModes,
+	},
+	{
 		name: "ServerPing",
 		rule: "Kamailio pings a WebSocket idle for its keepalive timeout and silently drops it when no Pong " +
 			"comes; the backend answers every Ping, so an idle flow survives (RFC 6455 §5.5.2, kamailio/README.md)",
 		// The ping count is read off the TCP stream, which TLS hides.
 		schemes: []string{"ws"},
 		run:     testServerPing,
+	},
+	{
+		name: "StockReadBuffer",
+		rule: "with Kamailio's stock tcp_rd_buf_size (16384) a frame over 16383 bytes, its header included (so a " +
+			"message over 16375 bytes from a client), is dropped with the connection, without a close frame " +
+			"(sipserver's Kamailio persona); a message within Dial.MaxSendSize 16000, as docs/SERVERS.md " +
+			"recommends, gets through",
+		run: testStockReadBuffer,
 	},
 	{
 		name: "Restart",
@@ -232,6 +252,135 @@ func testKeepalive(t *testing.T, k *peers, b backend, scheme string) {
 	// The WebSocket is still usable after the pongs, and nothing but the
 	// pongs arrived (a stray message would be in the inbox at cleanup).
 	alice.transact(t, alice.sip.Options(), 200)
+}
+
+func testKeepaliveModes(t *testing.T, k *peers, b backend, scheme string) {
+	const (
+		interval    = 500 * time.Millisecond // pings every 0.4–0.5 s
+		pongTimeout = time.Second            // Kamailio answers in under a millisecond
+		pongs       = 4                      // own pings answered in a row
+	)
+	for _, mode := range []keepalive.Mode{keepalive.CRLF, keepalive.WebSocketPing, keepalive.Options} {
+		t.Run(mode.String(), func(t *testing.T) {
+			cfg := k.config(t, scheme, k.server(t, 1, scheme, 0))
+			cfg.KeepAliveMode = mode
+			cfg.KeepAliveInterval = interval
+			cfg.KeepAlivePongTimeout = pongTimeout
+			// The keepalive OPTIONS and its answers are consumed, never
+			// delivered: the SIP trace is where Kamailio's answer shows.
+			tr := &traceLog{}
+			cfg.TraceSIP = true
+			cfg.Logger = hclog.New(&hclog.LoggerOptions{Level: hclog.Trace, JSONFormat: true, Output: tr})
+			alice := newUA(t, b, "alice", scheme, cfg)
+			start := time.Now()
+			alice.connect(t)
+			bound := (pongs+1)*interval + pongTimeout + slack
+			st := pollStats(alice.tr, bound, func(st transport.Stats) bool {
+				return st.KeepaliveRTT.Count >= pongs || st.PongTimeouts > 0 || st.Connects > 1
+			})
+			answers := tr.keepaliveAnswers()
+			t.Logf("alice %s: after %v: own pings answered %d, RTT last %v mean %v, pong timeouts %d; OPTIONS answers %q",
+				mode, time.Since(start).Round(time.Millisecond), st.KeepaliveRTT.Count,
+				st.LastKeepaliveRTT.Round(time.Microsecond), meanRTT(st).Round(time.Microsecond), st.PongTimeouts, answers)
+			if st.KeepaliveRTT.Count < pongs || st.PongTimeouts != 0 || st.Connects != 1 || st.Dials != 1 {
+				t.Fatalf("%s: %d pings answered, %d pong timeouts, %d connects, %d dials within %v; want %d, 0, 1, 1",
+					mode, st.KeepaliveRTT.Count, st.PongTimeouts, st.Connects, st.Dials, bound, pongs)
+			}
+			if st.LastKeepaliveRTT <= 0 || st.LastKeepaliveRTT >= pongTimeout {
+				t.Errorf("last keepalive RTT %v, want in (0, %v)", st.LastKeepaliveRTT, pongTimeout)
+			}
+			if mode == keepalive.Options {
+				if len(answers) < pongs || slices.ContainsFunc(answers, func(a string) bool { return a != "SIP/2.0 200 OK" }) {
+					t.Errorf("Kamailio answered the keepalive OPTIONS with %q, want %d or more 200s (options_reply)", answers, pongs)
+				}
+			}
+			if got := alice.tr.Status(); got != transport.StatusOpen {
+				t.Fatalf("status %v after the keepalives, want OPEN; events %v", got, alice.eventsSnapshot())
+			}
+			alice.transact(t, alice.sip.Options(), 200)
+		})
+	}
+}
+
+// traceLog keeps the JSON lines of a transport's SIP trace.
+type traceLog struct {
+	mu    sync.Mutex
+	lines [][]byte
+}
+
+func (l *traceLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for line := range bytes.SplitSeq(p, []byte("\n")) {
+		if len(line) > 0 {
+			l.lines = append(l.lines, bytes.Clone(line))
+		}
+	}
+	return len(p), nil
+}
+
+// keepaliveAnswers returns the status lines of the responses to the
+// transport's keepalive OPTIONS it received, in order.
+func (l *traceLog) keepaliveAnswers() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []string
+	for _, line := range l.lines {
+		var e struct {
+			Msg     string `json:"@message"`
+			Message string `json:"message"`
+		}
+		if json.Unmarshal(line, &e) != nil || e.Msg != "SIP received" ||
+			!strings.Contains(e.Message, "Call-ID: sipws-keepalive-") || !strings.HasPrefix(e.Message, "SIP/2.0 ") {
+			continue
+		}
+		out = append(out, sipua.StartLine([]byte(e.Message)))
+	}
+	return out
+}
+
+func testStockReadBuffer(t *testing.T, k *peers, b backend, scheme string) {
+	// Instance 3 with the stock buffer; stopped again at the end, so that
+	// ServerPing starts it with its own setting.
+	k.down(t, 3)
+	k.up(t, 3, "KAMAILIO_TCP_RD_BUF=16384", "WS_KEEPALIVE_TIMEOUT=30")
+	t.Cleanup(func() { k.down(t, 3) })
+	srv := k.server(t, 3, scheme, 0)
+	for _, tt := range []struct {
+		size int
+		pass bool
+	}{{16000, true}, {16375, true}, {16376, false}, {20 << 10, false}} {
+		t.Run(fmt.Sprint(tt.size), func(t *testing.T) {
+			alice := newUA(t, b, "alice", scheme, k.config(t, scheme, srv))
+			alice.connect(t)
+			req := optionsOfSize(alice, tt.size)
+			if tt.pass {
+				alice.transact(t, req, 200)
+				return
+			}
+			start := time.Now()
+			alice.send(t, req.Raw) // nil: the frame went out whole
+			dis, _ := alice.awaitEvent(t, "Disconnected after the large OPTIONS", 0, wait, isEvent("disconnected", srv.URI))
+			t.Logf("alice: %d-byte OPTIONS sent; Disconnected %v later: %v", tt.size, dis.at.Sub(start).Round(time.Millisecond), dis.err)
+			if code := closeCode(dis.err); code != dialer.CloseAbnormal {
+				t.Errorf("Disconnected %v, want 1006: no close frame", dis.err)
+			}
+		})
+	}
+}
+
+// optionsOfSize builds an OPTIONS to the server of exactly n bytes, a body
+// padding it.
+func optionsOfSize(u *ua, n int) sipua.Request {
+	pad := 0
+	for {
+		req := u.sip.NewRequest("OPTIONS", sipua.Fields{RURI: "sip:127.0.0.1", To: "sip:127.0.0.1",
+			ContentType: "text/plain", Body: strings.Repeat("x", pad)})
+		if len(req.Raw) == n {
+			return req
+		}
+		pad = max(pad+n-len(req.Raw), 0)
+	}
 }
 
 func testServerPing(t *testing.T, k *peers, b backend, scheme string) {
