@@ -50,10 +50,10 @@ func newMaker(backend string, nd netDial, readBuf int) (func(transport.Config) (
 // wraps the NetDial of the backends, so a dial is counted when the
 // client's SYN goes out, whatever becomes of it.
 type dialLog struct {
-	next   netDial
-	mu     sync.Mutex
-	at     []int64 // Unix nanoseconds
-	failed int
+	next netDial
+	mu   sync.Mutex
+	at   []int64 // when each dial started, Unix nanoseconds
+	took []int64 // how long it took, ns; negative when it failed
 }
 
 func newDialLog(next netDial) *dialLog {
@@ -67,26 +67,29 @@ func newDialLog(next netDial) *dialLog {
 func (l *dialLog) dial(ctx context.Context, network, addr string) (net.Conn, error) {
 	t := time.Now().UnixNano()
 	c, err := l.next(ctx, network, addr)
+	d := time.Now().UnixNano() - t
+	if err != nil {
+		d = -d
+	}
 	l.mu.Lock()
 	l.at = append(l.at, t)
-	if err != nil {
-		l.failed++
-	}
+	l.took = append(l.took, d)
 	l.mu.Unlock()
 	return c, err
 }
 
-// since returns the times of the dials made at or after t, and how many
-// dials failed in all.
-func (l *dialLog) since(t int64) (at []int64, failed int) {
+// since returns the start times and durations (negative: failed) of the
+// dials made at or after t.
+func (l *dialLog) since(t int64) (at, took []int64) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	for _, v := range l.at {
+	for i, v := range l.at {
 		if v >= t {
 			at = append(at, v)
+			took = append(took, l.took[i])
 		}
 	}
-	return at, l.failed
+	return at, took
 }
 
 func (l *dialLog) count() int {

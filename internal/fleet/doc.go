@@ -95,9 +95,22 @@
 // per 10 ms over the recovery and the ratio peak/mean (target ≤ 3); the
 // dials of the outage; reopen-p50-s and -p99-s per transport; and the
 // growth of /proc/net/netstat TcpExt TCPSynRetrans (synretrans; target 0),
-// of which outage-synretrans before the restart, ListenOverflows,
-// ListenDrops, TCPReqQFullDrop and SyncookiesSent, and the TIME_WAIT
-// sockets before the kill and at the restart. The target for allopen-s is
-// ReconnectionTimeout × 1.5 + 1 s (7 s). Each run also prints its 100 ms
-// timeline as # lines; -csv DIR writes the 10 ms one.
+// split into outage-synretrans (before the restart) and
+// recovery-synretrans, with ListenOverflows, ListenDrops, TCPReqQFullDrop
+// and SyncookiesSent (an accept or SYN queue that overflowed), the dials
+// that took 900 ms or more (outage-slow-dials, recovery-slow-dials: on
+// loopback only a SYN retransmitted after the 1 s timeout is that slow),
+// and the TIME_WAIT sockets before the kill and at the restart
+// (tw-before, tw-restart). The target for allopen-s is ReconnectionTimeout
+// × 1.5 + 1 s (7 s). Each run also prints its 100 ms timeline as # lines;
+// -csv DIR writes the 10 ms one.
+//
+// On loopback the SYN retransmissions of a storm come from the kill, not
+// from an overflowing listener: the killed server's connections stay in
+// TIME_WAIT on its port, a reconnecting client whose ephemeral port
+// matches one is answered with an ACK instead of a reset, resets it, and
+// retransmits its SYN within milliseconds (the kernel's SYN_SENT rule for
+// an unacceptable ACK). They come before the restart and delay no dial.
+// -linger0 makes the server reset its connections when killed, leaving no
+// TIME_WAIT, and then there are none: the diagnostic that shows it.
 package main

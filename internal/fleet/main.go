@@ -266,6 +266,7 @@ func stormMain(args []string) int {
 	timeout := fs.Duration("timeout", 60*time.Second, "the longest wait, from the kill, for all to be OPEN again")
 	rounds := fs.Int("rounds", 1, "rounds; each runs every configuration once, interleaved, each in a fresh process")
 	csvDir := fs.String("csv", "", "a folder for each run's 10 ms timeline (CSV)")
+	linger0 := fs.Bool("linger0", false, "diagnostic: the server sets SO_LINGER 0, so the kill resets its connections and leaves no TIME_WAIT on its port")
 	out := fs.String("o", "", "append the results to this file too")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -283,7 +284,7 @@ func stormMain(args []string) int {
 		}
 		for _, b := range list(*backendList) {
 			cfgs = append(cfgs, stormConfig{Backend: b, N: *n, Jitter: jv, Delay: *delay, Reconnect: *reconnect,
-				Concurrency: *conc, Timeout: *timeout})
+				Concurrency: *conc, Timeout: *timeout, Linger0: *linger0})
 		}
 	}
 	res, done, err := newResults(*out)

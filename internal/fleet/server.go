@@ -52,6 +52,7 @@ func serverMain(args []string) int {
 	listen := fs.String("listen", "127.0.0.1:0", "comma-separated listen addresses")
 	certFile := fs.String("cert", "", "PEM certificate: serve wss")
 	keyFile := fs.String("key", "", "PEM key of -cert")
+	linger0 := fs.Bool("linger0", false, "SO_LINGER 0 on every connection: a kill resets them, leaving no TIME_WAIT")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -92,6 +93,9 @@ func serverMain(args []string) int {
 					continue // EMFILE and the like: keep accepting
 				}
 				rec.add(time.Now().UnixNano())
+				if *linger0 {
+					c.(*net.TCPConn).SetLinger(0)
+				}
 				go serveConn(c, tlsCfg)
 			}
 		}()
@@ -228,12 +232,12 @@ type server struct {
 
 // startServer starts a server child listening on listen (comma-separated),
 // serving wss when tlsDir holds a certificate made by makeCert.
-func startServer(listen, tlsDir string) (*server, error) {
+func startServer(listen, tlsDir string, extra ...string) (*server, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, err
 	}
-	args := []string{"-listen", listen}
+	args := append([]string{"-listen", listen}, extra...)
 	if tlsDir != "" {
 		args = append(args, "-cert", filepath.Join(tlsDir, "cert.pem"), "-key", filepath.Join(tlsDir, "key.pem"))
 	}

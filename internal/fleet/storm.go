@@ -26,6 +26,7 @@ type stormConfig struct {
 	Concurrency int           // Connect calls at once while opening
 	Timeout     time.Duration // the longest wait for all to be OPEN again
 	CSV         string        // a file for the 10 ms timeline, if set
+	Linger0     bool          // diagnostic: the server resets its connections when killed (no TIME_WAIT)
 }
 
 func (c *stormConfig) defaults() {
@@ -55,6 +56,9 @@ func (c *stormConfig) name() string {
 	if c.Reconnect != transport.DefaultReconnectionTimeout {
 		s += "/reconnect=" + c.Reconnect.String()
 	}
+	if c.Linger0 {
+		s += "/linger0"
+	}
 	return s
 }
 
@@ -73,7 +77,7 @@ type stormResult struct {
 	reopen    []int64     // each transport's OPEN again, from the kill (ns)
 	dials     []int64     // the clients' dials from the kill on
 	accepts   []int64     // the restarted server's accepts
-	failed    int         // dials that failed (refused, mostly)
+	took      []int64     // each dial's duration, ns; negative when it failed
 	net       netCounters // from just before the kill to the end
 	netOutage netCounters // from just before the kill to the restarted server listening
 	tw        [3]int64    // TIME_WAIT sockets: before the kill, at the restart, at the end
@@ -86,7 +90,11 @@ func runStorm(cfg stormConfig, log io.Writer) (*stormResult, error) {
 	cfg.defaults()
 	logf := func(format string, a ...any) { fmt.Fprintf(log, "storm: "+format+"\n", a...) }
 	r := &stormResult{cfg: cfg}
-	srv, err := startServer("127.0.0.1:0", "")
+	var extra []string
+	if cfg.Linger0 {
+		extra = append(extra, "-linger0")
+	}
+	srv, err := startServer("127.0.0.1:0", "", extra...)
 	if err != nil {
 		return nil, err
 	}
@@ -151,7 +159,7 @@ func runStorm(cfg stormConfig, log io.Writer) (*stormResult, error) {
 	logf("killed the server; restarting it in %v", cfg.Delay)
 	time.Sleep(time.Until(time.Unix(0, r.kill).Add(cfg.Delay)))
 	t := time.Now()
-	if srv, err = startServer(addr, ""); err != nil {
+	if srv, err = startServer(addr, "", extra...); err != nil {
 		return nil, fmt.Errorf("restart on %s: %w", addr, err)
 	}
 	r.up, r.restartIn = srv.readyAt.UnixNano(), time.Since(t)
@@ -175,7 +183,7 @@ func runStorm(cfg stormConfig, log io.Writer) (*stormResult, error) {
 	if len(r.reopen) < cfg.N {
 		r.allOpen = 0
 	}
-	r.dials, r.failed = dl.since(r.kill)
+	r.dials, r.took = dl.since(r.kill)
 	r.accepts = srv.acceptTimes()
 	if r.allOpen == 0 {
 		logf("not all OPEN again within %v: %d of %d", cfg.Timeout, open.Load(), cfg.N)
@@ -251,6 +259,19 @@ func quantile(v []int64, q float64) time.Duration {
 	return time.Duration(s[min(len(s)-1, int(q*float64(len(s))))])
 }
 
+// slowDials counts the dials started in [from, to) that took 900 ms or
+// more, successful or not: on loopback, only a retransmitted SYN (the
+// first retransmission goes after 1 s) makes a dial that slow.
+func (r *stormResult) slowDials(from, to int64) int {
+	n := 0
+	for i, t := range r.dials {
+		if t >= from && t < to && (r.took[i] >= int64(900*time.Millisecond) || r.took[i] <= -int64(900*time.Millisecond)) {
+			n++
+		}
+	}
+	return n
+}
+
 func (r *stormResult) metrics() []metric {
 	end := r.recoveryEnd()
 	acc := over(r.accepts, r.up, end)
@@ -276,9 +297,12 @@ func (r *stormResult) metrics() []metric {
 		{float64(dialOut.peak10), "outage-dial-peak10ms"},
 		{float64(dialOut.peak100), "outage-dial-peak100ms"},
 		{float64(len(r.dials)), "dials"},
+		{float64(r.slowDials(r.kill, r.up)), "outage-slow-dials"},
+		{float64(r.slowDials(r.up, end)), "recovery-slow-dials"},
 		{float64(len(r.accepts)), "accepts"},
 		{float64(r.net.SynRetrans), "synretrans"},
 		{float64(r.netOutage.SynRetrans), "outage-synretrans"},
+		{float64(r.net.SynRetrans - r.netOutage.SynRetrans), "recovery-synretrans"},
 		{float64(r.net.ListenOverflows), "listenoverflows"},
 		{float64(r.net.ListenDrops), "listendrops"},
 		{float64(r.net.ReqQFullDrop), "reqqfulldrops"},
