@@ -38,6 +38,10 @@ type Conn struct {
 	wmu       sync.Mutex // serialises writes
 	closeSent bool       // guarded by wmu
 
+	paused  chan struct{} // non-nil while reading is paused; closed to resume; guarded by s.mu
+	cut     chan struct{} // closed when Drop, Reset or DropAll cuts the connection
+	cutOnce sync.Once
+
 	done chan struct{} // closed once the connection is gone
 
 	// guarded by s.mu
@@ -130,7 +134,46 @@ func (c *Conn) Pongs() [][]byte {
 
 // Drop cuts the TCP connection without a close frame (nor a TLS alert):
 // the client must report an abnormal closure, 1006.
-func (c *Conn) Drop() { c.raw.Close() }
+func (c *Conn) Drop() {
+	c.markCut()
+	c.raw.Close()
+}
+
+func (c *Conn) markCut() { c.cutOnce.Do(func() { close(c.cut) }) }
+
+// Reset cuts the TCP connection with a reset (RST) rather than a FIN, as a
+// crashed server or a middlebox does: the client reads an error rather
+// than the end of the stream, and must report 1006 too.
+func (c *Conn) Reset() {
+	if tc, ok := c.raw.(*net.TCPConn); ok {
+		tc.SetLinger(0)
+	}
+	c.markCut()
+	c.raw.Close()
+}
+
+// PauseReading stops the connection's reading at the next frame boundary
+// (at most one more frame is read), until ResumeReading: a peer that stops
+// reading, whose socket buffers fill until the client's writes block. No
+// ping is answered meanwhile. The connection still ends when it is
+// dropped or the server closes.
+func (c *Conn) PauseReading() {
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	if c.paused == nil {
+		c.paused = make(chan struct{})
+	}
+}
+
+// ResumeReading undoes PauseReading.
+func (c *Conn) ResumeReading() {
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	if c.paused != nil {
+		close(c.paused)
+		c.paused = nil
+	}
+}
 
 // CloseWith starts the closing handshake: it sends a close frame with code
 // and reason (no payload at all for 1005, CloseNoStatus), then the

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -360,4 +361,101 @@ func readFrame(t *testing.T, r io.Reader) (header, []byte) {
 		t.Fatal(err)
 	}
 	return h, p
+}
+
+// TestPauseReading: a paused connection stops reading, so a client's
+// writes eventually block; resumed, it reads everything that waited.
+func TestPauseReading(t *testing.T) {
+	s := start(t, Options{})
+	client := mustDial(t, s)
+	conns, err := s.WaitConns(testContext(t), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := conns[0]
+	write(t, client, "before")
+	if _, err := s.WaitReceived(testContext(t), 1); err != nil {
+		t.Fatal(err)
+	}
+	c.PauseReading()
+	msg := strings.Repeat("x", 64<<10)
+	written := 0
+	client.SetWriteDeadline(time.Now().Add(timeout))
+	for {
+		// Blocked writes end with the deadline: the server reads no more.
+		client.SetWriteDeadline(time.Now().Add(200 * time.Millisecond))
+		if err := client.WriteMessage(websocket.TextMessage, []byte(msg)); err != nil {
+			var ne net.Error
+			if !errors.As(err, &ne) || !ne.Timeout() {
+				t.Fatalf("write %d: %v, want a timeout once the buffers are full", written, err)
+			}
+			break
+		}
+		written++
+		if written > 10000 {
+			t.Fatal("640 MB written to a paused server")
+		}
+	}
+	if n := len(c.Received()); n > 2 { // "before", and at most one frame read on the way
+		t.Errorf("the paused connection received %d messages, want at most 2", n)
+	}
+	c.ResumeReading()
+	// The timed-out write may have left half a frame: the server then
+	// fails the connection, which is fine; what matters is that it reads.
+	if err := s.Wait(testContext(t), func() bool { return len(c.Received()) >= written || isDone(c) }); err != nil {
+		t.Fatalf("after ResumeReading: %d of %d messages received: %v", len(c.Received()), written, err)
+	}
+}
+
+func isDone(c *Conn) bool {
+	select {
+	case <-c.Done():
+		return true
+	default:
+		return false
+	}
+}
+
+// TestDropEndsPausedConnection: a paused connection still ends when it is
+// cut.
+func TestDropEndsPausedConnection(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		cut  func(s *Server, c *Conn)
+	}{
+		{"Drop", func(_ *Server, c *Conn) { c.Drop() }},
+		{"Reset", func(_ *Server, c *Conn) { c.Reset() }},
+		{"DropAll", func(s *Server, _ *Conn) { s.DropAll() }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := start(t, Options{})
+			client := mustDial(t, s)
+			conns, err := s.WaitConns(testContext(t), 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			conns[0].PauseReading()
+			tt.cut(s, conns[0])
+			select {
+			case <-conns[0].Done():
+			case <-testContext(t).Done():
+				t.Fatal("a paused connection did not end when cut")
+			}
+			if err := readErr(t, client); err == nil {
+				t.Fatal("the client read no error")
+			}
+		})
+	}
+}
+
+// TestResetSendsRST: the client reads a reset, not the end of the stream.
+func TestResetSendsRST(t *testing.T) {
+	s := start(t, Options{})
+	nc, r := rawDial(t, s)
+	defer nc.Close()
+	s.Conns()[0].Reset()
+	_, err := io.ReadAll(r)
+	if err == nil || errors.Is(err, io.EOF) {
+		t.Fatalf("client read %v, want a connection reset", err)
+	}
 }

@@ -119,7 +119,7 @@ func (s *Server) handshake(id int, raw net.Conn) *Conn {
 	// The connection is listed before the client has its 101, so that a
 	// client's Dial never returns ahead of it; its writes wait for the
 	// answer to be out.
-	c := &Conn{s: s, id: id, raw: raw, nc: nc, br: br, req: *req, done: make(chan struct{})}
+	c := &Conn{s: s, id: id, raw: raw, nc: nc, br: br, req: *req, done: make(chan struct{}), cut: make(chan struct{})}
 	c.rc, c.activity = rc, make(chan struct{}, 1)
 	c.wmu.Lock()
 	defer c.wmu.Unlock()

@@ -25,6 +25,9 @@ func (c *Conn) readLoop() {
 	var msgOp Opcode
 	inMsg := false
 	for {
+		if !c.waitReading() {
+			return
+		}
 		h, err := readHeader(br)
 		if errors.Is(err, errLength) {
 			c.fail(dialer.CloseProtocolError, "bad frame length")
@@ -113,6 +116,27 @@ func (c *Conn) readLoop() {
 		default:
 			c.fail(dialer.CloseProtocolError, "reserved opcode "+strconv.Itoa(int(h.op)))
 		}
+	}
+}
+
+// waitReading waits while reading is paused, and reports false when the
+// server closes meanwhile. A drop ends the wait too: the read that follows
+// fails.
+func (c *Conn) waitReading() bool {
+	c.s.mu.Lock()
+	paused := c.paused
+	c.s.mu.Unlock()
+	if paused == nil {
+		return true
+	}
+	c.s.logf("conn %d: reading paused", c.id)
+	select {
+	case <-paused:
+		return true
+	case <-c.cut:
+		return true
+	case <-c.s.done:
+		return false
 	}
 }
 

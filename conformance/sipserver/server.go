@@ -292,7 +292,11 @@ func (s *Server) DropAll() {
 	for nc := range s.raw {
 		raws = append(raws, nc)
 	}
+	conns := slices.Clone(s.conns)
 	s.mu.Unlock()
+	for _, c := range conns {
+		c.markCut()
+	}
 	for _, nc := range raws {
 		nc.Close()
 	}
