@@ -1,6 +1,7 @@
 package wstest
 
 import (
+	"bytes"
 	"net"
 	"sync"
 	"testing"
@@ -115,5 +116,49 @@ func (s *Server) accept(handle func(c net.Conn)) {
 			defer c.Close()
 			handle(c)
 		}()
+	}
+}
+
+// DrainServer starts a SIP server that reads and discards everything a
+// client sends, without allocating, so that allocation counts are the
+// client's.
+func DrainServer(t testing.TB) *Server {
+	t.Helper()
+	return ServeSIP(t, func(c net.Conn) {
+		c.SetDeadline(time.Time{})
+		discard(c)
+	})
+}
+
+// FloodServer starts a SIP server that sends stream (frames, compiled once)
+// again and again, without allocating, until the client goes away; what
+// the client sends meanwhile (pongs) is read and discarded.
+func FloodServer(t testing.TB, stream []byte) *Server {
+	t.Helper()
+	batch := bytes.Repeat(stream, max(1, 32<<10/len(stream)))
+	return ServeSIP(t, func(c net.Conn) {
+		c.SetDeadline(time.Time{})
+		drained := make(chan struct{})
+		go func() {
+			defer close(drained)
+			discard(c)
+		}()
+		for {
+			if _, err := c.Write(batch); err != nil {
+				break
+			}
+		}
+		c.Close()
+		<-drained
+	})
+}
+
+// discard reads c until it fails, into one buffer.
+func discard(c net.Conn) {
+	buf := make([]byte, 64<<10)
+	for {
+		if _, err := c.Read(buf); err != nil {
+			return
+		}
 	}
 }

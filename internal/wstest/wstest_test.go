@@ -359,3 +359,75 @@ func TestScriptedDial(t *testing.T) {
 		t.Errorf("after the stream: %v, want EOF", err)
 	}
 }
+
+func TestFloodAndDrainServers(t *testing.T) {
+	frame := ws.MustCompileFrame(ws.NewTextFrame([]byte("flood")))
+	srv := FloodServer(t, frame)
+	c, r, _ := dialWS(t, srv.URL(), dialer.Subprotocol)
+	for i := range 3 {
+		f, err := ReadFrame(r)
+		if err != nil || string(f.Payload) != "flood" {
+			t.Fatalf("frame %d = %q, %v; want %q", i, f.Payload, err, "flood")
+		}
+	}
+	c.Close()
+
+	drain := DrainServer(t)
+	c, _, _ = dialWS(t, drain.URL(), dialer.Subprotocol)
+	for range 100 {
+		if err := ws.WriteFrame(c, ws.MaskFrameInPlace(ws.NewTextFrame(make([]byte, 10000)))); err != nil {
+			t.Fatalf("writing to a draining server: %v", err)
+		}
+	}
+}
+
+// errorTB records Errorf.
+type errorTB struct {
+	testing.TB
+	mu     sync.Mutex
+	errors []string
+}
+
+func (e *errorTB) Helper() {}
+func (e *errorTB) Errorf(format string, args ...any) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.errors = append(e.errors, fmt.Sprintf(format, args...))
+}
+
+func TestSerialReportsOverlap(t *testing.T) {
+	rec := &errorTB{TB: t}
+	client, peer := net.Pipe()
+	defer peer.Close()
+	var sc net.Conn
+	t.Run("overlapping", func(t *testing.T) {
+		rec.TB = t
+		sc = Serial(rec, client)
+		// Two writes at once: one blocks on the pipe (nobody reads), the
+		// other overlaps it.
+		errs := make(chan error, 2)
+		for range 2 {
+			go func() { _, err := sc.Write([]byte("nobody reads")); errs <- err }()
+		}
+		if err := Await(t, errs); !errors.Is(err, errOverlap) {
+			t.Errorf("the overlapping Write = %v, want errOverlap", err)
+		}
+		client.Close()
+		Await(t, errs)
+	})
+	if len(rec.errors) != 1 || !strings.Contains(rec.errors[0], "overlapped") {
+		t.Errorf("Serial reported %q; want one report of overlapping Writes", rec.errors)
+	}
+}
+
+func TestAllocsPerOp(t *testing.T) {
+	buf := make([]byte, 0, 64)
+	got := AllocsPerOp(t, func() error { buf = append(buf[:0], "no allocation"...); return nil })
+	if got != 0 {
+		t.Errorf("AllocsPerOp of an append into room = %v, want 0", got)
+	}
+	sink := [][]byte{}
+	if got := AllocsPerOp(t, func() error { sink = append(sink[:0], make([]byte, 100)); return nil }); got < 1 {
+		t.Errorf("AllocsPerOp of a make = %v, want at least 1", got)
+	}
+}
