@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/gorilla/websocket"
 	"github.com/sipws/sipws/dialer"
@@ -21,6 +22,15 @@ const firstBuf = 4096
 // the end of the stream) has closed.
 var errClosed = fmt.Errorf("ws: use of closed connection: %w", net.ErrClosed)
 
+// The causes of a connection failed for a malformed close frame.
+var (
+	errBadClose       = errors.New("ws: close frame with a one-byte body or a code not valid on the wire")
+	errBadCloseReason = errors.New("ws: close reason not valid UTF-8")
+	errPingTooLong    = errors.New("ws: ping payload over 125 bytes")
+)
+
+var _ dialer.Pinger = (*conn)(nil)
+
 // conn is one WebSocket connection: the dialer.Conn that Dial returns.
 //
 // Reading state (msg, rerr) belongs to the goroutine inside ReadMessage;
@@ -29,7 +39,11 @@ var errClosed = fmt.Errorf("ws: use of closed connection: %w", net.ErrClosed)
 // internal write lock.
 type conn struct {
 	ws    *websocket.Conn
-	limit int64 // Options.ReadLimit(), also gorilla's read limit
+	tap   *tap           // the socket under ws, which judges the server's close frames
+	limit int64          // Options.ReadLimit(), also gorilla's read limit
+	send  dialer.Options // only MaxSendSize is set: for CheckSend
+
+	onPong atomic.Pointer[func([]byte)] // SetPongHandler's function, or nil
 
 	msg  *[]byte // pooled buffer of the last message, or nil
 	rerr error   // the error that ended reading; every later read returns it
@@ -39,16 +53,28 @@ type conn struct {
 	closeErr  error // the socket's Close error, for the Close that did it
 }
 
-func newConn(wc *websocket.Conn, limit int64) *conn {
-	wc.SetReadLimit(limit)
+func newConn(wc *websocket.Conn, t *tap, o dialer.Options) *conn {
+	c := &conn{ws: wc, tap: t, limit: o.ReadLimit(), send: dialer.Options{MaxSendSize: o.SendLimit()}}
+	wc.SetReadLimit(c.limit)
 	// The server's close frame is echoed by shutdown, bounded and followed
 	// by the socket's close like every close frame, rather than by
 	// gorilla's default handler.
 	wc.SetCloseHandler(ignoreClose)
-	return &conn{ws: wc, limit: limit}
+	wc.SetPongHandler(c.pong)
+	return c
 }
 
 func ignoreClose(int, string) error { return nil }
+
+// pong is gorilla's pong handler: it hands the payload to the function of
+// SetPongHandler. gorilla calls it from inside NextReader, on the reading
+// goroutine.
+func (c *conn) pong(payload string) error {
+	if f := c.onPong.Load(); f != nil {
+		(*f)([]byte(payload))
+	}
+	return nil
+}
 
 // ReadMessage implements dialer.Conn. The message is copied out of
 // gorilla's reader into a pooled buffer, which is valid until the next
@@ -135,10 +161,23 @@ func (c *conn) readFailed(err error) error {
 	isClose := errors.As(err, &ce)
 	switch {
 	case isClose && ce.Code != websocket.CloseAbnormalClosure:
-		// The server's close frame, which gorilla has checked: echo its
-		// code (none for 1005) and hang up.
-		c.shutdown(ce.Code, "", true)
-		return &dialer.CloseError{Code: ce.Code, Reason: ce.Text}
+		// A close frame: the tap took the server's out of the stream and
+		// judged it (gorilla read a stand-in); echo its code (none for
+		// 1005) and hang up, or fail the connection if it was malformed.
+		code, reason, fail := ce.Code, ce.Text, 0
+		if v := c.tap.taken(); v != nil {
+			code, reason, fail = v.code, v.reason, v.fail
+		}
+		switch fail {
+		case dialer.CloseProtocolError:
+			c.shutdown(fail, "protocol error", true)
+			return &dialer.CloseError{Code: fail, Reason: "protocol error", Err: errBadClose}
+		case dialer.CloseInvalidPayload:
+			c.shutdown(fail, "invalid close reason", true)
+			return &dialer.CloseError{Code: fail, Reason: "invalid close reason", Err: errBadCloseReason}
+		}
+		c.shutdown(code, "", true)
+		return &dialer.CloseError{Code: code, Reason: reason}
 	case errors.Is(err, websocket.ErrReadLimit):
 		// gorilla refused the frame header and sent close 1009 (unless
 		// the length overflowed, when the frame below goes out instead);
@@ -176,15 +215,19 @@ func isProtocolError(err error) bool {
 }
 
 // WriteMessage implements dialer.Conn: p goes out as one message, text when
-// it is valid UTF-8 and binary otherwise. gorilla copies p into a pooled
-// write buffer and masks it there, with a fresh key per frame; p is only
-// read. A message larger than the write buffer goes out as several frames
-// of one fragmented message.
+// it is valid UTF-8 and binary otherwise, in one frame and one write:
+// gorilla copies p into a pooled write buffer that holds
+// Options.MaxSendSize and its frame header, and masks it there, with a
+// fresh key per frame; p is only read. A larger message is refused before
+// anything is written, with an error wrapping dialer.ErrSendTooLarge.
 //
-// It must not run concurrently with itself; it may run concurrently with
-// ReadMessage (whose pongs wait for gorilla's write lock between frames)
-// and Close.
+// It must not run concurrently with itself or with Ping; it may run
+// concurrently with ReadMessage (whose pongs wait for gorilla's write lock,
+// which a frame holds from its first byte to its last) and Close.
 func (c *conn) WriteMessage(p []byte) error {
+	if err := c.send.CheckSend(p); err != nil {
+		return err
+	}
 	if c.closed.Load() {
 		return errClosed
 	}
@@ -192,7 +235,35 @@ func (c *conn) WriteMessage(p []byte) error {
 	if dialer.IsText(p) {
 		mt = websocket.TextMessage
 	}
-	err := c.ws.WriteMessage(mt, p)
+	return c.writeError(c.ws.WriteMessage(mt, p))
+}
+
+// Ping implements dialer.Pinger: one Ping frame carrying p (at most 125
+// bytes), written whole under gorilla's write lock, in one write; gorilla
+// masks a copy, so p is only read.
+func (c *conn) Ping(p []byte) error {
+	if len(p) > 125 {
+		return errPingTooLong
+	}
+	if c.closed.Load() {
+		return errClosed
+	}
+	return c.writeError(c.ws.WriteControl(websocket.PingMessage, p, time.Time{}))
+}
+
+// SetPongHandler implements dialer.Pinger: f is called with the payload of
+// each Pong frame from inside ReadMessage, on the reading goroutine. Nil
+// skips pongs. It may be called at any time.
+func (c *conn) SetPongHandler(f func(payload []byte)) {
+	if f == nil {
+		c.onPong.Store(nil)
+		return
+	}
+	c.onPong.Store(&f)
+}
+
+// writeError returns the error of a write in the terms of the package.
+func (c *conn) writeError(err error) error {
 	switch {
 	case err == nil:
 		return nil

@@ -2,6 +2,7 @@ package ws
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -15,12 +16,6 @@ import (
 // DefaultReadBufferSize is the read buffer of a connection when
 // Dialer.ReadBufferSize is zero: gorilla's own default.
 const DefaultReadBufferSize = 4096
-
-// DefaultWriteBufferSize is the write buffer when Dialer.WriteBufferSize is
-// zero: 64 KiB, so that every message up to dialer.DefaultMaxMessageSize
-// goes out in one frame. The buffer is pooled, so it costs nothing while a
-// connection is idle.
-const DefaultWriteBufferSize = dialer.DefaultMaxMessageSize
 
 // protocols is what every handshake offers; gorilla only reads it.
 var protocols = []string{dialer.Subprotocol}
@@ -44,17 +39,9 @@ type Dialer struct {
 	// that any control frame fits. It does not limit message sizes.
 	ReadBufferSize int
 
-	// WriteBufferSize is the size of the buffer a message is copied and
-	// masked into. A message up to this size goes out in one frame; a
-	// larger one is sent as a fragmented message of frames of this size
-	// (still one WebSocket message, RFC 6455 §5.4). Zero or less means
-	// DefaultWriteBufferSize (64 KiB). Buffers come from a pool shared by
-	// every connection with the same size and go back to it after each
-	// message.
-	WriteBufferSize int
-
 	// NetDial, if not nil, opens the TCP connection instead of a zero
-	// net.Dialer. TLS for wss runs over the connection it returns.
+	// net.Dialer. TLS for wss runs over the connection it returns. It is
+	// called from the goroutine of each Dial; it must honour ctx.
 	NetDial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
@@ -66,32 +53,38 @@ type Dialer struct {
 // the upgrade; when it ends Dial closes the socket and returns an error
 // that wraps ctx.Err() (context.DeadlineExceeded for HandshakeTimeout). A
 // server that does not select "sip" gives an error wrapping
-// dialer.ErrSubprotocol, and one that answers with another HTTP status a
-// *dialer.HandshakeError. o.Header must not set the headers the handshake
-// itself writes (Upgrade, Connection, Sec-WebSocket-*); a Host in it
-// replaces the URL's host in the request. o.TLSConfig and o.Header are only
-// read. Dial does not retry, and uses no proxy.
+// dialer.ErrSubprotocol, one that answers with another HTTP status (a
+// redirect included: none is followed) a *dialer.HandshakeError, and one
+// that selects an extension an error (none is offered). The request carries
+// the headers of o.HandshakeHeader(url): o.Header, with the Origin that
+// o.Origin, o.NoOrigin or the URL gives; a Host in o.Header replaces the
+// URL's host. o.TLSConfig is cloned, o.Header copied: both are only read.
+// wss verifies the server's certificate against o.TLSConfig's roots (the
+// system's when nil) and its ServerName, or the URL's host. Dial does not
+// retry, and uses no proxy.
 func (d *Dialer) Dial(ctx context.Context, url string, o dialer.Options) (dialer.Conn, error) {
 	if err := o.Check(); err != nil {
 		return nil, fmt.Errorf("ws: %w", err)
 	}
-	header := requestHeader(o.Header)
 	if o.HandshakeTimeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, o.HandshakeTimeout)
 		defer cancel()
 	}
-	size := d.writeBufferSize()
-	w := watch{netDial: d.NetDial}
+	// The write buffer holds the largest message gorilla may send, so
+	// that every message goes out as one frame in one write: gorilla
+	// fragments a message that does not fit. The buffers are pooled.
+	size := o.SendLimit()
+	w := watch{netDial: d.NetDial, tlsConfig: o.TLSConfig}
 	gd := websocket.Dialer{
-		NetDialContext:  w.dial,
-		TLSClientConfig: o.TLSConfig, // gorilla clones it before setting ServerName
-		ReadBufferSize:  d.ReadBufferSize,
-		WriteBufferSize: size,
-		WriteBufferPool: writePool(size),
-		Subprotocols:    protocols,
+		NetDialContext:    w.dialTCP,
+		NetDialTLSContext: w.dialTLS,
+		ReadBufferSize:    d.ReadBufferSize,
+		WriteBufferSize:   size,
+		WriteBufferPool:   writePool(size),
+		Subprotocols:      protocols,
 	}
-	wc, resp, err := gd.DialContext(ctx, url, header)
+	wc, resp, err := gd.DialContext(ctx, url, o.HandshakeHeader(url))
 	if w.stop() && err == nil {
 		// ctx ended just as the handshake finished: the socket may have
 		// been given a past deadline, and the caller has given up.
@@ -111,14 +104,7 @@ func (d *Dialer) Dial(ctx context.Context, url string, o dialer.Options) (dialer
 		wc.Close()
 		return nil, fmt.Errorf("%w: %q", errExtension, ext)
 	}
-	return newConn(wc, o.ReadLimit()), nil
-}
-
-func (d *Dialer) writeBufferSize() int {
-	if d.WriteBufferSize <= 0 {
-		return DefaultWriteBufferSize
-	}
-	return d.WriteBufferSize
+	return newConn(wc, w.tap, o), nil
 }
 
 // dialError returns the error of a failed handshake in the terms of package
@@ -143,21 +129,58 @@ func dialError(ctx context.Context, err error, resp *http.Response) error {
 	return fmt.Errorf("ws: %w", err)
 }
 
-// watch makes the end of a dial's context interrupt the upgrade. gorilla
-// bounds its HTTP exchange by the context's deadline alone (TCP and TLS
-// do honour the context), so a cancelled dial would otherwise wait for a
-// stalled server for ever: once the socket is open, the context's end sets
-// a past deadline on it, which fails the pending read or write, and
-// gorilla then closes the socket.
+// watch makes the end of a dial's context interrupt the upgrade, and
+// opens the dial's socket under a tap. gorilla bounds its HTTP exchange by
+// the context's deadline alone (TCP and TLS do honour the context), so a
+// cancelled dial would otherwise wait for a stalled server for ever: once
+// the socket is open, the context's end sets a past deadline on it, which
+// fails the pending read or write, and gorilla then closes the socket.
 type watch struct {
-	netDial func(ctx context.Context, network, addr string) (net.Conn, error)
-	stopFn  func() bool
-	fired   chan struct{} // closed once the deadline has been set
+	netDial   func(ctx context.Context, network, addr string) (net.Conn, error)
+	tlsConfig *tls.Config // Options.TLSConfig, only read
+	stopFn    func() bool
+	fired     chan struct{} // closed once the deadline has been set
+	tap       *tap          // the dial's socket, once open
 }
 
-// dial opens the TCP connection and starts watching ctx. gorilla calls it
-// at most once per Dial, on Dial's goroutine.
-func (w *watch) dial(ctx context.Context, network, addr string) (net.Conn, error) {
+// dialTCP is gorilla's NetDialContext: a ws connection, under a tap.
+// gorilla calls it, or dialTLS, at most once per Dial, on Dial's goroutine.
+func (w *watch) dialTCP(ctx context.Context, network, addr string) (net.Conn, error) {
+	nc, err := w.open(ctx, network, addr)
+	if err != nil {
+		return nil, err
+	}
+	w.tap = newTap(nc, nil)
+	return w.tap, nil
+}
+
+// dialTLS is gorilla's NetDialTLSContext: the TLS handshake of a wss
+// connection, as gorilla would do it (a clone of the config, ServerName
+// set to the host when empty), with the tap above TLS, where the frames
+// are.
+func (w *watch) dialTLS(ctx context.Context, network, addr string) (net.Conn, error) {
+	nc, err := w.open(ctx, network, addr)
+	if err != nil {
+		return nil, err
+	}
+	cfg := w.tlsConfig.Clone()
+	if cfg == nil {
+		cfg = new(tls.Config)
+	}
+	if cfg.ServerName == "" {
+		cfg.ServerName, _, _ = net.SplitHostPort(addr)
+	}
+	tc := tls.Client(nc, cfg)
+	if err := tc.HandshakeContext(ctx); err != nil {
+		nc.Close()
+		return nil, err
+	}
+	w.tap = newTap(nc, tc)
+	return w.tap, nil
+}
+
+// open opens the TCP connection and starts watching ctx.
+func (w *watch) open(ctx context.Context, network, addr string) (net.Conn, error) {
 	dial := w.netDial
 	if dial == nil {
 		var nd net.Dialer

@@ -13,15 +13,19 @@
 //
 // # Handshake
 //
-// Dial upgrades with gorilla's websocket.Dialer, offering the "sip"
-// subprotocol, and fails with dialer.ErrSubprotocol when the server does not
-// select it (the socket is then closed). A refusal with an HTTP status
-// becomes a *dialer.HandshakeError carrying the status and headers. The
-// context, shortened by Options.HandshakeTimeout, bounds TCP, TLS and the
-// upgrade alike: its end, deadline or cancellation, interrupts whichever is
-// in progress, and the error wraps the context's. Options.TLSConfig is
-// cloned by gorilla, never modified; Options.Header is sent with the
-// request. Dial uses no proxy and does not retry.
+// Dial upgrades with gorilla's websocket.Dialer, offering exactly the "sip"
+// subprotocol and no extension, and fails with dialer.ErrSubprotocol when
+// the server does not select it (the socket is then closed), and when the
+// server selects an extension anyway. A refusal with an HTTP status, a
+// redirect included (none is followed), becomes a *dialer.HandshakeError
+// carrying the status and headers. The context, shortened by
+// Options.HandshakeTimeout, bounds TCP, TLS and the upgrade alike: its end,
+// deadline or cancellation, interrupts whichever is in progress, and the
+// error wraps the context's. The request carries the headers of
+// Options.HandshakeHeader, with the derived Origin. The TLS handshake is
+// done here rather than by gorilla, as gorilla would do it (a clone of
+// Options.TLSConfig, ServerName set to the host), so that the frames are
+// read above it. Dial uses no proxy and does not retry.
 //
 // # Messages
 //
@@ -32,27 +36,41 @@
 // ReadMessage reports 1009 wrapping dialer.ErrMessageTooLarge.
 //
 // WriteMessage sends p as a text message when it is valid UTF-8 and as a
-// binary one otherwise (RFC 7118 §5.2). gorilla copies p into a write
-// buffer and masks it there with a fresh key per frame, so p is never
-// modified. A message up to Dialer.WriteBufferSize (64 KiB by default) is
-// one frame; a larger one goes out as a fragmented message, one frame per
-// buffer, which is still one WebSocket message (RFC 6455 §5.4).
+// binary one otherwise (RFC 7118 §5.2), as one frame in one write: gorilla
+// copies p into a pooled write buffer that holds Options.MaxSendSize and a
+// frame header, and masks it there with a fresh key per frame, so p is
+// never modified and never fragmented (gorilla fragments only what does not
+// fit its buffer). A larger message is refused before anything is written,
+// with an error wrapping dialer.ErrSendTooLarge.
 //
 // # Control frames
 //
-// Pings are answered with pongs carrying the same payload, and pongs are
-// skipped, while ReadMessage reads: a connection nobody reads answers no
-// ping. A server's close frame is echoed with its code, the socket is
-// closed, and ReadMessage reports the code and reason. Close sends a close
-// frame with the caller's code and reason (no body for codes that must not
-// appear on the wire), bounded to one second, then closes the socket. A
-// stream that ends without a close frame is reported as 1006, and a frame
-// that breaks RFC 6455 as 1002 after gorilla has sent close 1002.
+// Pings are answered with pongs carrying the same payload while ReadMessage
+// reads: a connection nobody reads answers no ping. The connection is a
+// dialer.Pinger: Ping writes a Ping frame under gorilla's write lock, and
+// the function of SetPongHandler gets each Pong's payload from inside
+// ReadMessage.
+//
+// The server's close frames are judged by the package, not by gorilla,
+// whose table of receivable codes stops at 1013 and which answers a reason
+// that is not UTF-8 with 1002: a tap under gorilla's reader (above TLS)
+// reads the frame headers as they pass, takes each close frame out of the
+// stream, judges it with dialer.ParseCloseBody, and hands gorilla a plain
+// close 1000 in its place. So every code valid on the wire (1000–1003,
+// 1007–1014, 3000–4999) is reported exactly as sent, 1014 included, and
+// echoed with its code; a one-byte body or another code fails the
+// connection with 1002, a reason that is not UTF-8 with 1007, exactly as
+// package wsgobwas does. Close sends a close frame built by
+// dialer.AppendCloseBody, bounded to one second, then closes the socket. A
+// stream that ends without a close frame is reported as 1006, and any
+// other frame that breaks RFC 6455 as 1002 after gorilla has sent close
+// 1002.
 //
 // # Memory
 //
 // An idle connection holds gorilla's read buffer (Dialer.ReadBufferSize,
-// 4 KiB by default) and under a kilobyte of state, the socket's included.
+// 4 KiB by default) and under a kilobyte of state, the socket's and the
+// tap's included.
 // The write buffer comes from a pool shared by connections with the same
 // size and goes back after each message; the message buffer of ReadMessage
 // comes from a pool too and goes back when the next ReadMessage starts.
@@ -67,7 +85,6 @@
 // time may write (gorilla's own rule, which the Base keeps by serialising
 // writers), reads, writes and Close may overlap, and Close may be called
 // any number of times from any goroutine. gorilla writes every frame whole
-// under one lock, so a pong or a close frame never lands inside a data
-// frame; it may go between two frames of a fragmented message, which
-// RFC 6455 §5.4 allows. A connection starts no goroutine.
+// under one lock, so a pong, a ping or a close frame never lands inside a
+// data frame. A connection starts no goroutine.
 package ws

@@ -5,12 +5,12 @@ import (
 	"bytes"
 	"net"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/gobwas/ws"
 	"github.com/sipws/sipws/dialer"
-	"github.com/sipws/sipws/internal/race"
 	"github.com/sipws/sipws/internal/wstest"
 )
 
@@ -20,64 +20,38 @@ func sipMessage(n int) []byte {
 	return append([]byte(head), bytes.Repeat([]byte("x"), n-len(head))...)[:n]
 }
 
-// discard reads and discards everything from c, without allocating, so
-// that allocation counts are the client's.
-func discard(c net.Conn) {
-	buf := make([]byte, 64<<10)
-	for {
-		if _, err := c.Read(buf); err != nil {
-			return
-		}
-	}
-}
+func drainServer(t testing.TB) *wstest.Server { return wstest.DrainServer(t) }
 
-// drainServer reads and discards everything a client sends.
-func drainServer(t testing.TB) *wstest.Server {
-	return wstest.ServeSIP(t, func(c net.Conn) {
-		c.SetDeadline(time.Time{})
-		discard(c)
-	})
-}
-
-// floodServer sends frames, compiled once, again and again, without
-// allocating, until the client goes away. What the client sends back (the
-// pongs to any ping among frames) is read and discarded meanwhile.
+// floodServer sends frames, compiled once, again and again.
 func floodServer(t testing.TB, frames ...ws.Frame) *wstest.Server {
-	var one []byte
+	var stream []byte
 	for _, f := range frames {
-		one = append(one, ws.MustCompileFrame(f)...)
+		stream = append(stream, ws.MustCompileFrame(f)...)
 	}
-	batch := bytes.Repeat(one, max(1, 32<<10/len(one)))
-	return wstest.ServeSIP(t, func(c net.Conn) {
-		c.SetDeadline(time.Time{})
-		drained := make(chan struct{})
-		go func() {
-			defer close(drained)
-			discard(c)
-		}()
-		for {
-			if _, err := c.Write(batch); err != nil {
-				break
-			}
-		}
-		c.Close()
-		<-drained
-	})
+	return wstest.FloodServer(t, stream)
 }
 
 // TestZeroAllocs keeps the point of this package from regressing: once
 // the pools are warm, a message costs no allocation either way, whether it
-// is written in one Write or in chunks, read in place or reassembled, or
-// read after a ping that had to be answered with a pong.
+// is small or as large as the send limit, read in place or reassembled, or
+// read after a ping that had to be answered with a pong or a pong handed
+// to the pong handler; and a keepalive Ping costs none either.
 func TestZeroAllocs(t *testing.T) {
 	tests := []struct {
 		name   string
 		write  []byte     // WriteMessage this, or else
+		ping   []byte     // Ping with this, or else
 		frames []ws.Frame // ReadMessage from a server sending these again and again
 		want   int        // the size of each message read
 	}{
 		{name: "WriteMessage 700 B", write: sipMessage(700)},
-		{name: "WriteMessage 100 KiB, chunked", write: sipMessage(100 << 10)},
+		{name: "Ping 16 B", ping: []byte("keepalive 123456")},
+		{
+			name:   "ReadMessage 450 B after a pong handled",
+			frames: []ws.Frame{ws.NewPongFrame([]byte("keepalive 123456")), ws.NewTextFrame(sipMessage(450))},
+			want:   450,
+		},
+		{name: "WriteMessage 64 KiB", write: sipMessage(64 << 10)},
 		{name: "ReadMessage 450 B, in place", frames: []ws.Frame{ws.NewTextFrame(sipMessage(450))}, want: 450},
 		{name: "ReadMessage 10 KiB, reassembled", frames: []ws.Frame{ws.NewTextFrame(sipMessage(10 << 10))}, want: 10 << 10},
 		{
@@ -99,10 +73,14 @@ func TestZeroAllocs(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var op func(c *conn) error
 			var srv *wstest.Server
-			if tt.write != nil {
+			switch {
+			case tt.write != nil:
 				srv = drainServer(t)
 				op = func(c *conn) error { return c.WriteMessage(tt.write) }
-			} else {
+			case tt.ping != nil:
+				srv = drainServer(t)
+				op = func(c *conn) error { return c.Ping(tt.ping) }
+			default:
 				srv = floodServer(t, tt.frames...)
 				op = func(c *conn) error {
 					p, err := c.ReadMessage()
@@ -113,55 +91,21 @@ func TestZeroAllocs(t *testing.T) {
 				}
 			}
 			c := dial(t, &Dialer{}, srv.URL(), dialer.Options{})
-			for range 10 { // warm the pools
-				if err := op(c); err != nil {
-					t.Fatal(err)
+			var pongs int
+			c.SetPongHandler(func([]byte) { pongs++ })
+			defer func() {
+				if strings.Contains(tt.name, "pong") && pongs == 0 {
+					t.Errorf("the pong handler was never called")
 				}
-			}
-			var err error
-			allocs := testing.AllocsPerRun(500, func() {
-				if e := op(c); e != nil {
-					err = e
-				}
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if race.Enabled {
-				// The operations ran, for the race detector; the count
-				// is checked by the run without -race.
-				t.Skip("sync.Pool drops items under -race; allocations are counted without -race")
-			}
-			if allocs != 0 {
+			}()
+			if allocs := wstest.AllocsPerOp(t, func() error { return op(c) }); allocs != 0 {
 				t.Errorf("%v allocations per message, want 0", allocs)
 			}
 		})
 	}
 }
 
-func BenchmarkWriteMessage(b *testing.B) {
-	c := dial(b, &Dialer{}, drainServer(b).URL(), dialer.Options{})
-	msg := sipMessage(700)
-	b.SetBytes(int64(len(msg)))
-	b.ReportAllocs()
-	for b.Loop() {
-		if err := c.WriteMessage(msg); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-func BenchmarkReadMessage(b *testing.B) {
-	msg := sipMessage(450)
-	c := dial(b, &Dialer{}, floodServer(b, ws.NewTextFrame(msg)).URL(), dialer.Options{})
-	b.SetBytes(int64(len(msg)))
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := c.ReadMessage(); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
+func BenchmarkMessages(b *testing.B) { wstest.BenchMessages(b, &Dialer{}, sipMessage(450)) }
 
 // stubConn is a net.Conn that holds nothing: writes succeed, reads end.
 // Connections over it cost exactly what this package allocates for them.
@@ -192,7 +136,7 @@ func BenchmarkIdleConnHeap(b *testing.B) {
 			// A fresh reader, not getReader's pool: what the pool
 			// hands out is live before it is taken.
 			br := bufio.NewReaderSize(stubConn{}, DefaultReadBufferSize)
-			conns[i] = newConn(stubConn{}, br, false, dialer.DefaultMaxMessageSize)
+			conns[i] = newConn(stubConn{}, br, false, dialer.Options{})
 		}
 		runtime.ReadMemStats(&opened)
 		runtime.GC()

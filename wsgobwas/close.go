@@ -3,18 +3,10 @@ package wsgobwas
 import (
 	"crypto/tls"
 	"time"
-	"unicode/utf8"
 
 	"github.com/gobwas/ws"
 	"github.com/sipws/sipws/dialer"
 )
-
-// closeTimeout bounds the whole sending of a close frame, including the wait
-// for a write in progress: a peer that does not read cannot hold Close.
-const closeTimeout = time.Second
-
-// maxCloseReason is the room left for a reason in a close frame's payload.
-const maxCloseReason = ws.MaxControlFramePayloadSize - 2
 
 // aLongTimeAgo is a read deadline that has passed: setting it wakes a
 // pending Read at once, as net/http does to abort a read.
@@ -25,12 +17,11 @@ var aLongTimeAgo = time.Unix(1, 0)
 // makes a WriteMessage that has not started fail at once, sends a close
 // frame with code and reason, waiting at most one second in all (a write in
 // progress is let finish within that second and then cut short), and closes
-// the socket. It does not wait for the server's answer.
+// the socket: dialer.CloseTimeout. It does not wait for the server's answer.
 //
-// Codes that RFC 6455 §7.4 forbids on the wire (1005, 1006, 1015) and codes
-// outside 1000–4999 send a close frame without a body. A reason longer than
-// 123 bytes is cut at a character boundary; one that is not UTF-8 is not
-// sent.
+// The close frame's body is dialer.AppendCloseBody's: none for a code that
+// dialer.ValidCloseCode refuses, a reason cut to 123 bytes at a character
+// boundary, and left out when it is not UTF-8.
 //
 // Close may be called any number of times, from any goroutine, at any time.
 // A call while the first is in progress waits for it to finish; calls after
@@ -72,13 +63,13 @@ func (c *conn) shutdown(code int, reason string, frame bool) (did bool) {
 // whether it went out whole. The frame never starts in the middle of
 // another: a write in progress gets what is left of closeTimeout to finish,
 // cut short by the socket's write deadline, and the wait for it ends with
-// closeTimeout even on a socket that ignores deadlines.
+// dialer.CloseTimeout even on a socket that ignores deadlines.
 func (c *conn) sendClose(code int, reason string) bool {
-	c.nc.SetWriteDeadline(time.Now().Add(closeTimeout))
+	c.nc.SetWriteDeadline(time.Now().Add(dialer.CloseTimeout))
 	select {
 	case c.wsem <- struct{}{}:
 	default:
-		t := time.NewTimer(closeTimeout)
+		t := time.NewTimer(dialer.CloseTimeout)
 		defer t.Stop()
 		select {
 		case c.wsem <- struct{}{}:
@@ -91,72 +82,23 @@ func (c *conn) sendClose(code int, reason string) bool {
 		return false
 	}
 	var body [ws.MaxControlFramePayloadSize]byte
-	return c.writeFrame(ws.OpClose, body[:putCloseBody(body[:], code, reason)]) == nil
-}
-
-// putCloseBody writes the payload of a close frame into b (at least 125
-// bytes) and returns its length.
-func putCloseBody(b []byte, code int, reason string) int {
-	if !sendable(code) {
-		return 0
-	}
-	if !utf8.ValidString(reason) {
-		reason = "" // the server would fail the connection with 1007
-	}
-	if len(reason) > maxCloseReason {
-		n := maxCloseReason
-		for n > 0 && !utf8.RuneStart(reason[n]) {
-			n-- // do not split a character
-		}
-		reason = reason[:n]
-	}
-	ws.PutCloseFrameBody(b, ws.StatusCode(code), reason)
-	return 2 + len(reason)
-}
-
-// sendable reports whether code may appear in a close frame (RFC 6455
-// §7.4.1: 1005, 1006 and 1015 must not; §7.4.2: 0–999 are not used and
-// nothing is defined above 4999).
-func sendable(code int) bool {
-	return 1000 <= code && code <= 4999 && !ws.StatusCode(code).IsProtocolReserved()
-}
-
-// acceptable reports whether a close code received from a server is valid:
-// one that RFC 6455 §7.4.1 or the IANA registry defines for the wire
-// (1000–1003, 1007–1014), or one for libraries and applications
-// (3000–4999).
-//
-// ws.CheckCloseFrameData is not used: gobwas v1.5.0 rejects 1012–1014,
-// which IANA registered after RFC 6455 and servers do send (1013 Try
-// Again Later), and accepts 5000–65535, which no range defines.
-func acceptable(code int) bool {
-	switch {
-	case 1000 <= code && code <= 1003, 1007 <= code && code <= 1014:
-		return true
-	default:
-		return 3000 <= code && code <= 4999
-	}
+	return c.writeFrame(ws.OpClose, dialer.AppendCloseBody(body[:0], code, reason)) == nil
 }
 
 // closeReceived answers the server's close frame with payload p and returns
 // the error that reports it: its code (1005 when it had none) and reason.
-// A malformed close frame fails the connection instead (RFC 6455 §5.5.1,
-// §8.1).
+// A malformed close frame fails the connection instead, as
+// dialer.ParseCloseBody says (RFC 6455 §5.5.1, §8.1). ws.CheckCloseFrameData
+// is not used: gobwas v1.5.0 rejects 1012–1014, which IANA registered after
+// RFC 6455 and servers do send (1013 Try Again Later), and accepts
+// 5000–65535, which no range defines.
 func (c *conn) closeReceived(p []byte) error {
-	code := dialer.CloseNoStatus
-	var reason string
-	switch {
-	case len(p) == 1:
-		return c.fail(dialer.CloseProtocolError, "protocol error", ws.ErrProtocolStatusCodeUnknown)
-	case len(p) >= 2:
-		sc, r := ws.ParseCloseFrameData(p)
-		if code = int(sc); !acceptable(code) {
-			return c.fail(dialer.CloseProtocolError, "protocol error", ws.ErrProtocolStatusCodeUnknown)
-		}
-		if !utf8.ValidString(r) {
-			return c.fail(dialer.CloseInvalidPayload, "invalid close reason", ws.ErrProtocolInvalidUTF8)
-		}
-		reason = r
+	code, reason, fail := dialer.ParseCloseBody(p)
+	switch fail {
+	case dialer.CloseProtocolError:
+		return c.fail(fail, "protocol error", ws.ErrProtocolStatusCodeUnknown)
+	case dialer.CloseInvalidPayload:
+		return c.fail(fail, "invalid close reason", ws.ErrProtocolInvalidUTF8)
 	}
 	c.shutdown(code, "", true) // the echo: the code alone (none for 1005)
 	return &dialer.CloseError{Code: code, Reason: reason}

@@ -13,14 +13,12 @@ import (
 	"github.com/sipws/sipws/dialer"
 )
 
-// maxWriteBuf bounds the pooled buffer one write uses: a larger message goes
-// out in chunks of this size, one Write each, all under the write semaphore.
-const maxWriteBuf = 64 << 10
-
 // minGrow is the first step of the reassembly buffer; it then at most
 // doubles, so it never grows ahead of the bytes that actually arrived by
 // more than that (a peer's declared length is only checked, never trusted).
 const minGrow = 4 << 10
+
+var _ dialer.Pinger = (*conn)(nil)
 
 // errClosed is the error of a read or write on a connection that Close (or
 // the end of the stream) has closed.
@@ -42,7 +40,10 @@ var errClosed = fmt.Errorf("wsgobwas: use of closed connection: %w", net.ErrClos
 // and receiving on it allocates nothing.
 type conn struct {
 	nc    net.Conn
-	limit int64 // Options.ReadLimit()
+	limit int64          // Options.ReadLimit()
+	send  dialer.Options // only MaxSendSize is set: for CheckSend
+
+	onPong atomic.Pointer[func([]byte)] // SetPongHandler's function, or nil
 
 	br   *bufio.Reader
 	brWS bool                   // br came from gobwas's pool (bytes followed the handshake)
@@ -61,9 +62,10 @@ type conn struct {
 	closeErr error         // the socket's Close error; set before closed is closed
 }
 
-func newConn(nc net.Conn, br *bufio.Reader, brWS bool, limit int64) *conn {
+func newConn(nc net.Conn, br *bufio.Reader, brWS bool, o dialer.Options) *conn {
 	return &conn{
-		nc: nc, br: br, brWS: brWS, limit: limit,
+		nc: nc, br: br, brWS: brWS, limit: o.ReadLimit(),
+		send:   dialer.Options{MaxSendSize: o.SendLimit()},
 		wsem:   make(chan struct{}, 1),
 		done:   make(chan struct{}),
 		closed: make(chan struct{}),
@@ -214,12 +216,15 @@ func (c *conn) control(h ws.Header) error {
 	switch h.OpCode {
 	case ws.OpPing:
 		// The pong waits for a write in progress, then goes out whole.
-		err = c.writeControl(ws.OpPong, p)
+		err = c.write(ws.OpPong, p)
 		c.br.Discard(len(p))
 		if err != nil {
 			return c.writeFailed(err)
 		}
 	case ws.OpPong:
+		if f := c.onPong.Load(); f != nil {
+			(*f)(p)
+		}
 		c.br.Discard(len(p))
 	case ws.OpClose:
 		return c.closeReceived(p)
@@ -287,19 +292,56 @@ func (c *conn) tooLarge(have, n int64) error {
 }
 
 // WriteMessage implements dialer.Conn: p goes out as one final frame, text
-// when it is valid UTF-8 and binary otherwise. p is only read.
+// when it is valid UTF-8 and binary otherwise, in one Write; p is only read.
+// A message above Options.MaxSendSize is refused before anything is
+// written, with an error wrapping dialer.ErrSendTooLarge.
 //
-// It must not run concurrently with itself; it may run concurrently with
-// ReadMessage (whose pongs wait for the frame in progress) and Close. A
-// write that has not started when Close is called fails at once with an
-// error wrapping net.ErrClosed; one in progress gets what is left of
-// Close's one second to finish. Once a write has failed, part of its frame
-// may be on the wire, so every later write fails too.
+// It must not run concurrently with itself or with Ping; it may run
+// concurrently with ReadMessage (whose pongs wait for the frame in
+// progress) and Close. A write that has not started when Close is called
+// fails at once with an error wrapping net.ErrClosed; one in progress gets
+// what is left of Close's one second to finish. Once a write has failed,
+// part of its frame may be on the wire, so every later write fails too.
 func (c *conn) WriteMessage(p []byte) error {
+	if err := c.send.CheckSend(p); err != nil {
+		return err
+	}
 	op := ws.OpBinary
 	if dialer.IsText(p) {
 		op = ws.OpText
 	}
+	return c.write(op, p)
+}
+
+// errPingTooLong refuses a ping payload that no control frame can carry.
+var errPingTooLong = fmt.Errorf("wsgobwas: ping payload over %d bytes", ws.MaxControlFramePayloadSize)
+
+// Ping implements dialer.Pinger: it writes one masked Ping frame carrying p,
+// at most 125 bytes, in one Write, serialised with the messages and pongs
+// as every frame is; p is only read. It allocates nothing. Like
+// WriteMessage, it must not run concurrently with itself or with
+// WriteMessage.
+func (c *conn) Ping(p []byte) error {
+	if len(p) > ws.MaxControlFramePayloadSize {
+		return errPingTooLong
+	}
+	return c.write(ws.OpPing, p)
+}
+
+// SetPongHandler implements dialer.Pinger: f is called with the payload of
+// each Pong frame from inside ReadMessage, on the reading goroutine; the
+// payload is a view into the read buffer, valid only during the call. Nil
+// skips pongs. It may be called at any time.
+func (c *conn) SetPongHandler(f func(payload []byte)) {
+	if f == nil {
+		c.onPong.Store(nil)
+		return
+	}
+	c.onPong.Store(&f)
+}
+
+// write writes one frame of a caller of WriteMessage or Ping.
+func (c *conn) write(op ws.OpCode, p []byte) error {
 	if !c.lockWrite() {
 		return errClosed
 	}
@@ -312,19 +354,6 @@ func (c *conn) WriteMessage(p []byte) error {
 		return fmt.Errorf("%w (%w)", errClosed, err)
 	}
 	return err
-}
-
-// writeControl writes a control frame unless the connection is closing or
-// broken.
-func (c *conn) writeControl(op ws.OpCode, p []byte) error {
-	if !c.lockWrite() {
-		return errClosed
-	}
-	defer c.unlockWrite()
-	if c.werr != nil {
-		return c.werr
-	}
-	return c.writeFrame(op, p)
 }
 
 // lockWrite takes the write semaphore. It reports false, holding nothing,
@@ -348,18 +377,20 @@ func (c *conn) lockWrite() bool {
 
 func (c *conn) unlockWrite() { <-c.wsem }
 
-// writeFrame writes p as one final masked frame. The caller holds wsem.
+// writeFrame writes p as one final masked frame, in one Write. The caller
+// holds wsem.
 //
-// The frame is built in a pooled buffer, ws.WriteHeaderBuffer's header and
-// the masked payload together, so it costs one Write and p is only read.
-// The masking key comes from crypto/rand for every frame, as RFC 6455 §5.3
-// asks ("derived from a strong source of entropy"): about 80 ns on Linux
-// (vDSO getrandom), little next to the write system call, and no generator
-// state to keep per idle connection.
+// The frame is built in a pooled buffer of its own size, ws.WriteHeaderBuffer's
+// header and the masked payload together, so it costs one Write (never a
+// fragment, nor a frame in pieces that a pong could come between) and p is
+// only read. The masking key comes from crypto/rand for every frame, as
+// RFC 6455 §5.3 asks ("derived from a strong source of entropy"): about 80
+// ns on Linux (vDSO getrandom), little next to the write system call, and
+// no generator state to keep per idle connection.
 func (c *conn) writeFrame(op ws.OpCode, p []byte) error {
 	h := ws.Header{Fin: true, OpCode: op, Masked: true, Length: int64(len(p))}
 	rand.Read(h.Mask[:])
-	bp := getBuf(min(ws.HeaderSize(h)+len(p), maxWriteBuf))
+	bp := getBuf(ws.HeaderSize(h) + len(p))
 	c.frame = (*bp)[:0]
 	err := ws.WriteHeaderBuffer(&c.frame, h, c.whdr[:])
 	hn := len(c.frame)
@@ -368,15 +399,10 @@ func (c *conn) writeFrame(op ws.OpCode, p []byte) error {
 		putBuf(bp)
 		return fmt.Errorf("wsgobwas: frame header: %w", err) // nothing was written
 	}
-	b := *bp
-	n := copy(b[hn:], p)
-	ws.Cipher(b[hn:hn+n], h.Mask, 0)
-	_, err = c.nc.Write(b[:hn+n])
-	for off := n; err == nil && off < len(p); off += n {
-		n = copy(b, p[off:])
-		ws.Cipher(b[:n], h.Mask, off)
-		_, err = c.nc.Write(b[:n])
-	}
+	b := (*bp)[:hn+len(p)]
+	copy(b[hn:], p)
+	ws.Cipher(b[hn:], h.Mask, 0)
+	_, err = c.nc.Write(b)
 	putBuf(bp)
 	if err != nil {
 		c.werr = fmt.Errorf("wsgobwas: connection unusable after a failed write: %w", err)

@@ -50,11 +50,12 @@ type Dialer struct {
 // the upgrade; when it ends Dial closes the socket and returns an error
 // that wraps ctx.Err() (context.DeadlineExceeded for HandshakeTimeout). A
 // server that does not select "sip" gives an error wrapping
-// dialer.ErrSubprotocol, and one that answers with another HTTP status a
-// *dialer.HandshakeError. o.Header must not set the headers the handshake
-// itself writes (Upgrade, Connection, Sec-WebSocket-*); a Host in it
-// replaces the URL's host in the request. o.TLSConfig and o.Header are only
-// read. Dial does not retry.
+// dialer.ErrSubprotocol, one that answers with another HTTP status (a
+// redirect included: none is followed) a *dialer.HandshakeError, and one
+// that selects an extension an error (none is offered). The request carries
+// the headers of o.HandshakeHeader(url): o.Header, with the Origin that
+// o.Origin, o.NoOrigin or the URL gives; a Host in o.Header replaces the
+// URL's host. o.TLSConfig and o.Header are only read. Dial does not retry.
 //
 // Dial is safe for concurrent use. The connection it returns is safe for
 // the concurrent use that dialer.Conn describes, and starts no goroutine.
@@ -62,7 +63,7 @@ func (d *Dialer) Dial(ctx context.Context, url string, o dialer.Options) (dialer
 	if err := o.Check(); err != nil {
 		return nil, fmt.Errorf("wsgobwas: %w", err)
 	}
-	header, host := requestHeader(o.Header)
+	header, host := requestHeader(o.HandshakeHeader(url))
 	if o.HandshakeTimeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, o.HandshakeTimeout)
@@ -103,9 +104,9 @@ func (d *Dialer) Dial(ctx context.Context, url string, o dialer.Options) (dialer
 	if br != nil {
 		// The server's first frames came in with the handshake answer
 		// and sit in gobwas's reader: it becomes the connection's.
-		return newConn(nc, br, true, o.ReadLimit()), nil
+		return newConn(nc, br, true, o), nil
 	}
-	return newConn(nc, getReader(nc, size), false, o.ReadLimit()), nil
+	return newConn(nc, getReader(nc, size), false, o), nil
 }
 
 func (d *Dialer) readBufferSize() int {

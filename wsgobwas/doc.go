@@ -5,11 +5,14 @@
 //
 // # Handshake
 //
-// Dial upgrades with gobwas's ws.Dialer, offering the "sip" subprotocol and
-// failing with dialer.ErrSubprotocol when the server does not select it. A
-// refusal with an HTTP status becomes a *dialer.HandshakeError, and the
-// context (shortened by Options.HandshakeTimeout) bounds TCP, TLS and the
-// upgrade alike.
+// Dial upgrades with gobwas's ws.Dialer, offering exactly the "sip"
+// subprotocol and no extension, and failing with dialer.ErrSubprotocol when
+// the server does not select it (and with an error when it selects an
+// extension). A refusal with an HTTP status, a redirect included (none is
+// followed), becomes a *dialer.HandshakeError, and the context (shortened
+// by Options.HandshakeTimeout) bounds TCP, TLS and the upgrade alike. The
+// request carries the headers of Options.HandshakeHeader, with the derived
+// Origin.
 //
 // # Messages
 //
@@ -24,10 +27,21 @@
 // *dialer.CloseError.
 //
 // Each outgoing message is one frame, masked with a fresh key from
-// crypto/rand into a pooled buffer that holds the header (written by
-// ws.WriteHeaderBuffer) and the masked payload, and written with a single
-// call to the socket's Write (messages above 64 KiB go out in 64 KiB chunks
-// of the same frame). The caller's bytes are only read.
+// crypto/rand into a pooled buffer of the frame's size that holds the
+// header (written by ws.WriteHeaderBuffer) and the masked payload, and
+// written with a single call to the socket's Write: never fragmented,
+// never in pieces. A message above Options.MaxSendSize is refused before
+// anything is written, with an error wrapping dialer.ErrSendTooLarge. The
+// caller's bytes are only read.
+//
+// The server's close frames are judged with dialer.ParseCloseBody: every
+// code valid on the wire (1000–1003, 1007–1014, 3000–4999) is reported as
+// sent and echoed; any other fails the connection with 1002, a reason that
+// is not UTF-8 with 1007. Close's frame is dialer.AppendCloseBody's.
+//
+// The connection is a dialer.Pinger: Ping writes one Ping frame like any
+// other, and the function of SetPongHandler gets each Pong's payload, a
+// view into the read buffer, from inside ReadMessage. Neither allocates.
 //
 // # Memory
 //
@@ -35,8 +49,9 @@
 // default) and a few hundred bytes more: about 4.7 KiB in all, besides the
 // socket. Write buffers and the buffer that reassembles fragmented or large
 // messages come from a pool and go back to it, the first after each write,
-// the second when the next read starts. Reading and writing a message
-// allocates nothing once the pools are warm.
+// the second when the next read starts. Reading and writing a message, a
+// ping or a pong allocates nothing once the pools are warm (messages up to
+// 1 MiB: a larger send limit allocates its frames).
 //
 // # Concurrency
 //

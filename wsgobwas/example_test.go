@@ -6,70 +6,43 @@ import (
 	"time"
 
 	"github.com/sipws/sipws/conformance/sipserver"
+	"github.com/sipws/sipws/dialer"
 	"github.com/sipws/sipws/selector"
-	"github.com/sipws/sipws/sipmsg"
 	"github.com/sipws/sipws/transport"
 	"github.com/sipws/sipws/wsgobwas"
 )
 
-// A transport on gobwas/ws sends an OPTIONS to a loopback server and gets
-// its 200 OK through Events.Message.
+// A fleet of user agents in one process: every transport shares one
+// Dialer with small read buffers (2 KiB per idle connection), and
+// dialer.Limit lets at most 8 handshakes run at once, so that a server
+// coming back after an outage is not flooded.
 func Example() {
-	srv, err := sipserver.Start(sipserver.Options{})
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
+	srv, _ := sipserver.Start(sipserver.Options{}) // a loopback SIP-over-WebSocket server
 	defer srv.Close()
-
-	servers, err := selector.Parse(srv.URL())
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	answers := make(chan string, 1)
-	t, err := wsgobwas.New(transport.Config{
-		Servers: servers,
-		Events: transport.Events{
-			// m is valid only during the call: keep a copy of what is needed.
-			Message: func(m *sipmsg.Message) {
-				answers <- fmt.Sprintf("%d %s", m.StatusCode(), m.Reason())
-			},
-		},
-	})
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
+	cfg := transport.Config{Servers: selector.Servers{{URI: srv.URL()}}}
+	shared := dialer.Limit(&wsgobwas.Dialer{ReadBufferSize: 2048}, 8)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := t.Connect(ctx); err != nil {
-		fmt.Println(err)
-		return
+	var fleet []*transport.Base
+	for range 20 {
+		t, err := transport.NewBase(cfg, shared)
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		if err := t.Connect(ctx); err != nil {
+			fmt.Println(err)
+			return
+		}
+		fleet = append(fleet, t)
 	}
-	fmt.Println("status:", t.Status())
-	err = t.Send(ctx, []byte("OPTIONS sip:127.0.0.1 SIP/2.0\r\n"+
-		"Via: SIP/2.0/WS df7jal23ls0d.invalid;branch=z9hG4bKnashds7\r\n"+
-		"To: <sip:127.0.0.1>\r\nFrom: <sip:alice@127.0.0.1>;tag=1928301774\r\n"+
-		"Call-ID: a84b4c76e66710\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"))
-	if err != nil {
-		fmt.Println(err)
-		return
+	fmt.Println("open:", len(srv.Conns()), "connections")
+	for _, t := range fleet {
+		t.Disconnect(ctx)
 	}
-	select {
-	case a := <-answers:
-		fmt.Println("answer:", a)
-	case <-ctx.Done():
-		fmt.Println("no answer:", ctx.Err())
-	}
-	if err := t.Disconnect(ctx); err != nil {
-		fmt.Println(err)
-		return
-	}
-	fmt.Println("status:", t.Status())
+	fmt.Println("status:", fleet[0].Status())
 	// Output:
-	// status: OPEN
-	// answer: 200 OK
+	// open: 20 connections
 	// status: CLOSED
 }
