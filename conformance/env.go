@@ -23,12 +23,22 @@ const (
 	caseTimeout = 15 * time.Second
 
 	// patience bounds the wait for anything that should happen at once on
-	// loopback: a message, a close frame, a call returning.
+	// loopback: a message, a close frame, a call returning. Where a broken
+	// backend makes something else happen instead (a message where a
+	// close was due, a connection ending without a close frame), the wait
+	// ends with that, so that a fault fails at once rather than at the
+	// end of the wait.
 	patience = 2 * time.Second
+
+	// settle bounds the wait for what a correct backend has already done
+	// when its call returned, or does the moment the peer acts, and whose
+	// absence nothing else reveals: a socket closed before Dial returned,
+	// a read woken by the peer's hang-up. The peer has only to notice.
+	settle = 500 * time.Millisecond
 
 	// fast bounds what must not wait at all, such as a dial to a closed
 	// port.
-	fast = time.Second
+	fast = settle
 )
 
 // env is one case's world: its test, its deadline, its Dialer, the servers
@@ -50,8 +60,9 @@ type env struct {
 }
 
 // runCase runs one case on t with a fresh env.
-func runCase(t tb, c testCase, newDialer func() dialer.Dialer) {
-	t.Helper()
+func runCase(raw tb, c testCase, newDialer func() dialer.Dialer) {
+	raw.Helper()
+	t := graded{raw, c.rule}
 	ctx, cancel := context.WithTimeout(context.Background(), caseTimeout)
 	e := &env{
 		t:         t,
@@ -72,7 +83,6 @@ func runCase(t tb, c testCase, newDialer func() dialer.Dialer) {
 				strings.Join(left, ", "))
 		}
 		if t.Failed() {
-			t.Logf("rule: %s", c.rule)
 			if log := e.logText(); log != "" {
 				t.Logf("log of the test servers and the transport:\n%s", log)
 			}

@@ -2,7 +2,6 @@ package conformance_test
 
 import (
 	"fmt"
-	"strings"
 	"testing"
 
 	"github.com/sipws/sipws/conformance"
@@ -29,22 +28,25 @@ func ExampleTest() {
 	// failures: <nil>
 }
 
-// The case names are stable, for -run and -skip.
+// The case names are stable, for -run and -skip; each has a grade, and
+// SkipShould (or -skip 'TestConformance///SHOULD') skips the SHOULD ones.
 func ExampleCases() {
 	for _, name := range conformance.Cases() {
-		if strings.HasPrefix(name, "Dial/") {
+		if g, _ := conformance.GradeOf(name); g == conformance.Should {
 			fmt.Println(name)
 		}
 	}
 	// Output:
-	// Dial/OffersSipSubprotocol
-	// Dial/ExtraHeadersReachServer
-	// Dial/PathAndQueryUnchanged
-	// Dial/MissingSubprotocolFails
-	// Dial/RefusedIsHandshakeError
-	// Dial/StalledHandshakeHonoursContext
-	// Dial/HandshakeTimeoutHonoured
-	// Dial/WssVerifiedAgainstRoots
-	// Dial/WssUntrustedCertFails
-	// Dial/ClosedPortFailsFast
+	// Dial/RefusalStatusAndHeaders
+	// Conn/CloseEchoesCode
+	// Conn/ReadLimitBeforePayload
+	// Conn/ClosedErrorsWrapNetErrClosed
+}
+
+// A backend whose library cannot keep the SHOULD rules runs the MUST ones.
+func ExampleSkipShould() {
+	testConformance := func(t *testing.T) {
+		conformance.Run(t, func(*testing.T) dialer.Dialer { return &wsgobwas.Dialer{} }, conformance.SkipShould())
+	}
+	_ = testConformance
 }

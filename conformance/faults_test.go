@@ -1,6 +1,7 @@
 package conformance_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -77,7 +78,7 @@ func flattensErrors() dialer.Dialer {
 	})
 }
 
-// retriesDial retries a failed dial three times, half a second apart:
+// retriesDial retries a failed dial three times, 200 ms apart:
 // the retry loop that belongs to the Base, duplicated in a backend.
 func retriesDial() dialer.Dialer {
 	inner := correct()
@@ -89,7 +90,7 @@ func retriesDial() dialer.Dialer {
 				return c, nil
 			}
 			select {
-			case <-time.After(500 * time.Millisecond):
+			case <-time.After(200 * time.Millisecond):
 			case <-ctx.Done():
 				return nil, err
 			}
@@ -268,11 +269,22 @@ func (c *closePanicsTwice) Close(code int, reason string) error {
 	return c.Conn.Close(code, reason)
 }
 
-// writeAfterCloseSucceeds drops writes after Close and returns nil.
+// writeAfterCloseSucceeds drops writes after Close, or after the
+// connection ended, and returns nil.
 type writeAfterCloseSucceeds struct {
 	dialer.Conn
 	mu     sync.Mutex
 	closed bool
+}
+
+func (c *writeAfterCloseSucceeds) ReadMessage() ([]byte, error) {
+	p, err := c.Conn.ReadMessage()
+	if err != nil {
+		c.mu.Lock()
+		c.closed = true
+		c.mu.Unlock()
+	}
+	return p, err
 }
 
 func (c *writeAfterCloseSucceeds) WriteMessage(p []byte) error {
@@ -455,4 +467,268 @@ func omitsSipOffer(req []byte) []byte {
 		}
 	}
 	return []byte(strings.Join(out, "\r\n"))
+}
+
+// The faults of the second round: the rules that moved into the suite from
+// the backends' own tests.
+
+func noOrigin(_ *string, o *dialer.Options)       { o.NoOrigin, o.Origin = true, "" }
+func ignoresNoOrigin(_ *string, o *dialer.Options) { o.NoOrigin = false }
+func ignoresSendLimit(_ *string, o *dialer.Options) { o.MaxSendSize = 1 << 30 }
+
+// limitOffByOne refuses a message of exactly the limit.
+func limitOffByOne(_ *string, o *dialer.Options) { o.MaxMessageSize = o.ReadLimit() - 1 }
+
+// fixesOptions makes bad Options good instead of refusing them, and dials.
+func fixesOptions(_ *string, o *dialer.Options) {
+	o.MaxMessageSize = max(o.MaxMessageSize, 0)
+	o.MaxSendSize = max(o.MaxSendSize, 0)
+	if o.Check() != nil {
+		o.Header, o.Origin = nil, ""
+	}
+}
+
+// offersMore offers another subprotocol and an extension besides sip.
+func offersMore(req []byte) []byte {
+	req = bytes.Replace(req, []byte("Sec-WebSocket-Protocol: sip\r\n"), []byte("Sec-WebSocket-Protocol: sip, chat\r\n"), 1)
+	return bytes.Replace(req, []byte("\r\n\r\n"), []byte("\r\nSec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover; client_no_context_takeover\r\n\r\n"), 1)
+}
+
+// followsRedirects dials the Location of a 3xx refusal.
+func followsRedirects() dialer.Dialer {
+	inner := correct()
+	return dialFunc(func(ctx context.Context, u string, o dialer.Options) (dialer.Conn, error) {
+		for range 3 {
+			c, err := inner.Dial(ctx, u, o)
+			var he *dialer.HandshakeError
+			if !errors.As(err, &he) || he.StatusCode/100 != 3 || he.Header.Get("Location") == "" {
+				return c, err
+			}
+			u = he.Header.Get("Location")
+		}
+		return nil, errors.New("too many redirects")
+	})
+}
+
+// bareHandshakeErrors keeps the status code of a refusal and nothing else.
+func bareHandshakeErrors() dialer.Dialer {
+	inner := correct()
+	return dialFunc(func(ctx context.Context, u string, o dialer.Options) (dialer.Conn, error) {
+		c, err := inner.Dial(ctx, u, o)
+		var he *dialer.HandshakeError
+		if errors.As(err, &he) {
+			return nil, &dialer.HandshakeError{StatusCode: he.StatusCode}
+		}
+		return c, err
+	})
+}
+
+// acceptsAnyKey puts the right Sec-WebSocket-Accept in every 101, as a
+// client that never checks it would see it.
+func acceptsAnyKey(req, answer, behind []byte) ([]byte, []byte) {
+	lines := strings.Split(string(answer), "\r\n")
+	for i, l := range lines {
+		if name, _, ok := strings.Cut(l, ":"); ok && strings.EqualFold(name, "Sec-WebSocket-Accept") {
+			lines[i] = "Sec-WebSocket-Accept: " + acceptKey(req)
+		}
+	}
+	return []byte(strings.Join(lines, "\r\n")), behind
+}
+
+// dropsEarlyFrames loses what came in the same read as the 101.
+func dropsEarlyFrames(_, answer, _ []byte) ([]byte, []byte) { return answer, nil }
+
+// pongsAsText turns the server's pongs into text messages.
+func pongsAsText(f *frame) []frame {
+	if f.op == ws.OpPong {
+		f.op = ws.OpText
+	}
+	return []frame{*f}
+}
+
+// closesWith1000 sends every close frame with code 1000, the echo of a
+// server's close included.
+func closesWith1000(f *frame) []frame {
+	if f.op == ws.OpClose && len(f.payload) >= 2 {
+		f.payload = append([]byte{0x03, 0xe8}, f.payload[2:]...)
+	}
+	return []frame{*f}
+}
+
+// givesReservedCodesABody sends a close frame without a body as 1005 on the
+// wire.
+func givesReservedCodesABody(f *frame) []frame {
+	if f.op == ws.OpClose && len(f.payload) == 0 {
+		f.payload = []byte{0x03, 0xed}
+	}
+	return []frame{*f}
+}
+
+// badCloseReason makes every close reason invalid UTF-8.
+func badCloseReason(f *frame) []frame {
+	if f.op == ws.OpClose && len(f.payload) >= 2 {
+		f.payload = append(f.payload, 0xff)
+	}
+	return []frame{*f}
+}
+
+// interleaver holds the second half of every data frame back until the
+// next frame, which goes out in the middle: a pong, a ping or a close
+// frame lands inside a data frame, as with a backend that writes a frame
+// in pieces without holding its write lock throughout.
+type interleaver struct {
+	mu   sync.Mutex
+	rest []byte // the held-back end of the last data frame, encoded
+}
+
+func (iv *interleaver) edit(f *frame) []frame {
+	iv.mu.Lock()
+	defer iv.mu.Unlock()
+	out := []frame{*f}
+	if rest := iv.rest; rest != nil {
+		iv.rest = nil
+		out = append(out, frame{raw: rest})
+	}
+	if !f.op.IsControl() && len(f.payload) >= 1000 {
+		b := f.encode()
+		cut := len(b) / 2
+		iv.rest = b[cut:]
+		out[0] = frame{raw: b[:cut]}
+	}
+	return out
+}
+
+func interleaves() dialer.Dialer {
+	iv := new(interleaver)
+	return rewriting(iv.edit, nil)()
+}
+
+// skipsKeepalives swallows empty and CRLF-only messages, as a backend that
+// thinks keepalives its business would.
+type skipsKeepalives struct{ dialer.Conn }
+
+func (c skipsKeepalives) ReadMessage() ([]byte, error) {
+	for {
+		p, err := c.Conn.ReadMessage()
+		if err != nil || len(bytes.Trim(p, "\r\n")) > 0 {
+			return p, err
+		}
+	}
+}
+
+// rejectsNewCloseCodes fails the connection on the codes IANA registered
+// after RFC 6455 (1012–1014), as gorilla's table once did for 1014.
+type rejectsNewCloseCodes struct{ dialer.Conn }
+
+func (c rejectsNewCloseCodes) ReadMessage() ([]byte, error) {
+	p, err := c.Conn.ReadMessage()
+	var ce *dialer.CloseError
+	if errors.As(err, &ce) && 1012 <= ce.Code && ce.Code <= 1014 {
+		return nil, &dialer.CloseError{Code: dialer.CloseProtocolError, Reason: "bad close code"}
+	}
+	return p, err
+}
+
+// forgetsReadError returns an empty message, then blocks no more, after
+// its first error: the error is not permanent.
+type forgetsReadError struct {
+	dialer.Conn
+	failed bool
+}
+
+func (c *forgetsReadError) ReadMessage() ([]byte, error) {
+	if c.failed {
+		return []byte{}, nil
+	}
+	p, err := c.Conn.ReadMessage()
+	c.failed = err != nil
+	return p, err
+}
+
+// flattensConnErrors loses the type and chain of every read and write
+// error.
+type flattensConnErrors struct{ dialer.Conn }
+
+func (c flattensConnErrors) ReadMessage() ([]byte, error) {
+	p, err := c.Conn.ReadMessage()
+	if err != nil {
+		return nil, errors.New(err.Error())
+	}
+	return p, nil
+}
+
+func (c flattensConnErrors) WriteMessage(p []byte) error {
+	if err := c.Conn.WriteMessage(p); err != nil {
+		return errors.New(err.Error())
+	}
+	return nil
+}
+
+// cutsReasonBytewise cuts a long reason at 123 bytes, splitting a
+// character; the backend under it then drops the reason as not UTF-8.
+type cutsReasonBytewise struct{ dialer.Conn }
+
+func (c cutsReasonBytewise) Close(code int, reason string) error {
+	if len(reason) > 60 && strings.ContainsRune(reason, 'é') {
+		reason = reason[:61] // inside a 2-byte character
+	}
+	return c.Conn.Close(code, reason)
+}
+
+// slowClose waits 800 ms before closing: Close then takes 1.8 s with a
+// write blocked, and a pong timeout is reported 800 ms late.
+type slowClose struct{ dialer.Conn }
+
+func (c slowClose) Close(code int, reason string) error {
+	time.Sleep(800 * time.Millisecond) // the fault itself: a Close that dawdles
+	return c.Conn.Close(code, reason)
+}
+
+// masksInPlace masks p in place and restores it before writing: from
+// outside p looks untouched, but it was modified for a moment.
+type masksInPlace struct{ dialer.Conn }
+
+func (c masksInPlace) WriteMessage(p []byte) error {
+	key := [4]byte{0x37, 0xfa, 0x21, 0x3d}
+	for i := range p {
+		p[i] ^= key[i&3]
+	}
+	for i := range p {
+		p[i] ^= key[i&3]
+	}
+	return c.Conn.WriteMessage(p)
+}
+
+// The Pinger faults keep the ability, so that the Pinger cases run.
+
+// pingDoesNothing returns nil from Ping without writing.
+type pingDoesNothing struct{ dialer.Pinger }
+
+func (pingDoesNothing) Ping([]byte) error { return nil }
+
+// ignoresPongHandler never calls the pong handler.
+type ignoresPongHandler struct{ dialer.Pinger }
+
+func (ignoresPongHandler) SetPongHandler(func([]byte)) {}
+
+// pingTruncates sends the first 125 bytes of a longer payload.
+type pingTruncates struct{ dialer.Pinger }
+
+func (c pingTruncates) Ping(p []byte) error { return c.Pinger.Ping(p[:min(len(p), 125)]) }
+
+// wrapPingers is wrapConns for faults of the Pinger ability.
+func wrapPingers(wrap func(p dialer.Pinger) dialer.Conn) func() dialer.Dialer {
+	return wrapConns(func(c dialer.Conn) dialer.Conn { return wrap(c.(dialer.Pinger)) })
+}
+
+// ignoresExtensions never sees the extension a server selected.
+func ignoresExtensions(_, answer, behind []byte) ([]byte, []byte) {
+	lines := strings.Split(string(answer), "\r\n")
+	out := lines[:0]
+	for _, l := range lines {
+		if name, _, _ := strings.Cut(l, ":"); !strings.EqualFold(strings.TrimSpace(name), "Sec-WebSocket-Extensions") {
+			out = append(out, l)
+		}
+	}
+	return []byte(strings.Join(out, "\r\n")), behind
 }

@@ -190,13 +190,28 @@ func (r *reader) next(d time.Duration, want string) []byte {
 
 // closed waits at most d for the loop to end and returns its error and
 // the messages read before it. It fails the case if the loop does not end
-// in time (want describes the expected end) or ReadMessage panicked.
-func (r *reader) closed(d time.Duration, want string) ([][]byte, error) {
+// in time (want describes the expected end) or ReadMessage panicked. With
+// noMessage set it fails at once when a message arrives instead, since
+// none may come before the end.
+func (r *reader) closed(d time.Duration, want string, noMessage bool) ([][]byte, error) {
 	r.e.t.Helper()
-	if !r.wait(d) {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	var msgs [][]byte
+	if noMessage {
+		select {
+		case <-r.done:
+		case p := <-r.msgs:
+			r.e.t.Fatalf("ReadMessage returned a message of %s (%q); want %s and no message", size(len(p)), truncate(p), want)
+		case <-timer.C:
+			r.e.t.Fatalf("ReadMessage still blocked %v later; want %s", d, want)
+		case <-r.e.ctx.Done():
+			r.e.t.Fatalf("ReadMessage still blocked at the case's deadline; want %s", want)
+		}
+		r.failPanic()
+	} else if !r.wait(d) {
 		r.e.t.Fatalf("ReadMessage still blocked %v later; want %s", d, want)
 	}
-	var msgs [][]byte
 	for {
 		select {
 		case p := <-r.msgs:

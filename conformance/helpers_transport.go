@@ -66,6 +66,11 @@ func (e *env) flow(cfg transport.Config) *flow {
 		e.t.Fatalf("transport.NewBase: %v", err)
 	}
 	e.t.Cleanup(func() {
+		if e.t.Failed() {
+			// A backend that broke may hold a dial the servers' close
+			// ends; Disconnect then need not wait for it.
+			e.closeServers()
+		}
 		start(e, "Disconnect at the end of the case", func() error {
 			ctx, cancel := context.WithTimeout(context.Background(), patience)
 			defer cancel()
@@ -133,6 +138,52 @@ func (f *flow) waitEvents(d time.Duration, cond func(events) bool) (events, bool
 			return ev, false
 		}
 	}
+}
+
+// waitAny waits at most d until cond holds, looking again at every event of
+// the server s and of the transport, and reports whether it did: for a
+// condition on both, such as a pong at the server or a drop reported by
+// the transport.
+func (f *flow) waitAny(s *sipserver.Server, d time.Duration, cond func() bool) bool {
+	ctx, cancel := context.WithTimeout(f.e.ctx, d)
+	defer cancel()
+	done := make(chan struct{})
+	defer func() { <-done }()
+	go func() {
+		defer close(done)
+		for {
+			_, changed := f.ev.snapshot()
+			if cond() {
+				cancel()
+				return
+			}
+			select {
+			case <-changed:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	s.Wait(ctx, cond)
+	cancel()
+	return cond()
+}
+
+// attempts returns the connection attempts so far: the transitions to
+// CONNECTING.
+func (f *flow) attempts() int {
+	ev, _ := f.ev.snapshot()
+	return ev.attempts()
+}
+
+func (ev events) attempts() int {
+	n := 0
+	for _, st := range ev.statuses {
+		if st == transport.StatusConnecting {
+			n++
+		}
+	}
+	return n
 }
 
 // events is a copy of what a transport reported.

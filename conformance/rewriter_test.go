@@ -1,11 +1,15 @@
 package conformance_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha1"
+	"encoding/base64"
 	"errors"
 	"io"
 	"net"
+	"net/http"
 	"sync"
 
 	"github.com/gobwas/ws"
@@ -21,6 +25,7 @@ type frame struct {
 	masked  bool
 	key     [4]byte
 	payload []byte
+	raw     []byte // when set, these bytes go out as they are instead
 }
 
 // rewriting returns a wsgobwas backend whose socket rewrites what the
@@ -29,28 +34,126 @@ type frame struct {
 // dialer.Conn cannot: frames, opcodes, masks, pongs. TLS traffic is passed
 // through untouched.
 func rewriting(editFrame func(*frame) []frame, editRequest func([]byte) []byte) func() dialer.Dialer {
+	return rewritingBoth(editFrame, editRequest, nil, nil)
+}
+
+// reading is rewriting for what the client reads: the server's answer to
+// the upgrade, with the request it answers and what came behind it in the
+// same read, through editAnswer, and each server frame after it through
+// editFrame (either may be nil).
+func reading(editFrame func(*frame) []frame, editAnswer func(req, answer, behind []byte) ([]byte, []byte)) func() dialer.Dialer {
+	return rewritingBoth(nil, nil, editFrame, editAnswer)
+}
+
+func rewritingBoth(editFrame func(*frame) []frame, editRequest func([]byte) []byte,
+	editServerFrame func(*frame) []frame, editAnswer func(req, answer, behind []byte) ([]byte, []byte)) func() dialer.Dialer {
 	return func() dialer.Dialer {
 		return &wsgobwas.Dialer{NetDial: func(ctx context.Context, network, addr string) (net.Conn, error) {
 			nc, err := new(net.Dialer).DialContext(ctx, network, addr)
 			if err != nil {
 				return nil, err
 			}
-			return &rewriter{Conn: nc, editFrame: editFrame, editRequest: editRequest}, nil
+			return &rewriter{Conn: nc, editFrame: editFrame, editRequest: editRequest,
+				editServerFrame: editServerFrame, editAnswer: editAnswer}, nil
 		}}
 	}
 }
 
-// rewriter is a net.Conn whose writes are parsed and rewritten.
+// rewriter is a net.Conn whose writes, and reads, are parsed and rewritten.
 type rewriter struct {
 	net.Conn
-	editFrame   func(*frame) []frame
-	editRequest func([]byte) []byte
+	editFrame       func(*frame) []frame
+	editRequest     func([]byte) []byte
+	editServerFrame func(*frame) []frame
+	editAnswer      func(req, answer, behind []byte) ([]byte, []byte)
 
 	mu      sync.Mutex
 	started bool // the first byte has been seen
 	tls     bool // it was a TLS record: pass everything through
 	frames  bool // the upgrade request is out: frames follow
 	buf     []byte
+	req     []byte // the upgrade request as the client wrote it
+
+	// Reading side, one reader at a time.
+	answered bool   // the answer's head has been read
+	rbuf     []byte // read but not yet whole (a head, a frame)
+	rout     []byte // rewritten, for the next Read
+}
+
+// Read passes the server's bytes on, rewritten when a read edit is set.
+func (r *rewriter) Read(p []byte) (int, error) {
+	r.mu.Lock()
+	tls := r.tls
+	r.mu.Unlock()
+	if tls || (r.editServerFrame == nil && r.editAnswer == nil) {
+		return r.Conn.Read(p)
+	}
+	for len(r.rout) == 0 {
+		var b [4096]byte
+		n, err := r.Conn.Read(b[:])
+		r.rbuf = append(r.rbuf, b[:n]...)
+		r.rewriteRead()
+		if len(r.rout) == 0 && err != nil {
+			r.rout, r.rbuf = r.rbuf, nil
+			if len(r.rout) == 0 {
+				return 0, err
+			}
+		}
+	}
+	n := copy(p, r.rout)
+	r.rout = r.rout[n:]
+	return n, nil
+}
+
+// rewriteRead moves what is whole in rbuf to rout, rewritten.
+func (r *rewriter) rewriteRead() {
+	if !r.answered {
+		i := bytes.Index(r.rbuf, []byte("\r\n\r\n"))
+		if i < 0 {
+			return
+		}
+		answer, behind := r.rbuf[:i+4], r.rbuf[i+4:]
+		r.answered = true
+		if r.editAnswer != nil {
+			r.mu.Lock()
+			req := bytes.Clone(r.req)
+			r.mu.Unlock()
+			answer, behind = r.editAnswer(req, bytes.Clone(answer), bytes.Clone(behind))
+		}
+		r.rout = append(r.rout, answer...)
+		r.rbuf = bytes.Clone(behind)
+	}
+	if r.editServerFrame == nil {
+		r.rout, r.rbuf = append(r.rout, r.rbuf...), nil
+		return
+	}
+	for {
+		if _, err := ws.ReadHeader(bytes.NewReader(r.rbuf)); err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+			// Not a frame the rewriter can parse: pass the rest as it is.
+			r.rout, r.rbuf = append(r.rout, r.rbuf...), nil
+			r.editServerFrame = func(f *frame) []frame { return []frame{*f} }
+			return
+		}
+		f, n, ok := parseFrame(r.rbuf)
+		if !ok {
+			return
+		}
+		r.rbuf = r.rbuf[n:]
+		for _, f := range r.editServerFrame(&f) {
+			r.rout = append(r.rout, f.encode()...)
+		}
+	}
+}
+
+// acceptKey answers the Sec-WebSocket-Key of an upgrade request, as the
+// server should have.
+func acceptKey(req []byte) string {
+	hr, err := http.ReadRequest(bufio.NewReader(bytes.NewReader(req)))
+	if err != nil {
+		return ""
+	}
+	sum := sha1.Sum([]byte(hr.Header.Get("Sec-Websocket-Key") + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
+	return base64.StdEncoding.EncodeToString(sum[:])
 }
 
 // Write reports p as written once it is buffered; whole units (the
@@ -75,6 +178,7 @@ func (r *rewriter) Write(p []byte) (int, error) {
 		if r.editRequest != nil {
 			req = r.editRequest(req)
 		}
+		r.req = req
 		r.frames = true
 		if _, err := r.Conn.Write(req); err != nil {
 			return 0, err
@@ -122,6 +226,9 @@ func parseFrame(b []byte) (f frame, n int, ok bool) {
 }
 
 func (f frame) encode() []byte {
+	if f.raw != nil {
+		return f.raw
+	}
 	var b bytes.Buffer
 	ws.WriteHeader(&b, ws.Header{Fin: f.fin, OpCode: f.op, Masked: f.masked, Mask: f.key, Length: int64(len(f.payload))})
 	p := bytes.Clone(f.payload)

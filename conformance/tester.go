@@ -2,9 +2,11 @@ package conformance
 
 import (
 	"fmt"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"slices"
+	"strings"
 	"sync"
 )
 
@@ -18,14 +20,34 @@ type tb interface {
 	Logf(format string, args ...any)
 	Errorf(format string, args ...any)
 	Fatalf(format string, args ...any)
+	Skipf(format string, args ...any)
 	Failed() bool
 	Cleanup(f func())
 }
 
+// graded is the tb a case sees: its failures end with the case's rule,
+// grade and source. Helper is the embedded tb's own (the method wrapper is
+// not a frame of its own), so that file:line is the check's.
+type graded struct {
+	tb
+	rule rule
+}
+
+func (g graded) Errorf(format string, args ...any) {
+	g.tb.Helper()
+	g.tb.Errorf("%s\n%s", fmt.Sprintf(format, args...), g.rule.describe())
+}
+
+func (g graded) Fatalf(format string, args ...any) {
+	g.tb.Helper()
+	g.tb.Fatalf("%s\n%s", fmt.Sprintf(format, args...), g.rule.describe())
+}
+
 // recorder is the tb of Test: it keeps what a case reports instead of
-// handing it to the testing package. Fatalf ends the case's goroutine with
-// runtime.Goexit, as testing.T.FailNow does, and a panic in the case is a
-// failure, not a crash.
+// handing it to the testing package, each failure with the file:line of
+// the check that reported it, as the testing package prints it. Fatalf
+// ends the case's goroutine with runtime.Goexit, as testing.T.FailNow
+// does, and a panic in the case is a failure, not a crash.
 type recorder struct {
 	name string
 
@@ -33,26 +55,75 @@ type recorder struct {
 	failed   bool
 	log      []string
 	cleanups []func()
+	helpers  map[string]bool // functions that called Helper
 }
 
-func (r *recorder) Helper()      {}
 func (r *recorder) Name() string { return r.name }
 
-func (r *recorder) Logf(format string, args ...any) {
+// Helper marks its caller as a helper, whose frames the file:line of a
+// failure skips, as testing.T.Helper does.
+func (r *recorder) Helper() {
+	var pc [1]uintptr
+	if runtime.Callers(2, pc[:]) < 1 {
+		return
+	}
+	fn := runtime.FuncForPC(pc[0]).Name()
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.log = append(r.log, fmt.Sprintf(format, args...))
+	if r.helpers == nil {
+		r.helpers = make(map[string]bool)
+	}
+	r.helpers[fn] = true
+}
+
+// caller returns the file:line of the first frame above the recorder that
+// is not a helper.
+func (r *recorder) caller() string {
+	var pcs [64]uintptr
+	n := runtime.Callers(3, pcs[:]) // above caller and the recorder's method
+	frames := runtime.CallersFrames(pcs[:n])
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for {
+		f, more := frames.Next()
+		if !r.helpers[f.Function] && !strings.HasPrefix(f.Function, "github.com/sipws/sipws/conformance.(*recorder).") {
+			return fmt.Sprintf("%s:%d", filepath.Base(f.File), f.Line)
+		}
+		if !more {
+			return "?"
+		}
+	}
+}
+
+func (r *recorder) Logf(format string, args ...any) {
+	r.logLine(r.caller() + ": " + fmt.Sprintf(format, args...))
+}
+
+func (r *recorder) logLine(line string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.log = append(r.log, line)
 }
 
 func (r *recorder) Errorf(format string, args ...any) {
 	r.mu.Lock()
 	r.failed = true
 	r.mu.Unlock()
-	r.Logf(format, args...)
+	r.logLine(r.caller() + ": " + fmt.Sprintf(format, args...))
 }
 
 func (r *recorder) Fatalf(format string, args ...any) {
-	r.Errorf(format, args...)
+	r.mu.Lock()
+	r.failed = true
+	r.mu.Unlock()
+	r.logLine(r.caller() + ": " + fmt.Sprintf(format, args...))
+	runtime.Goexit()
+}
+
+// Skipf records why the case was skipped and ends it, as testing.T.Skipf
+// does; a skipped case has not failed.
+func (r *recorder) Skipf(format string, args ...any) {
+	r.logLine("skipped: " + fmt.Sprintf(format, args...))
 	runtime.Goexit()
 }
 
