@@ -102,3 +102,53 @@ func TestClockPongTimeout(t *testing.T) {
 		f.check(t, []time.Duration{4 * s}, []time.Duration{6100 * time.Millisecond})
 	})
 }
+
+// TestPongTimeoutLifeSigns: the flow fails only when nothing was read
+// since the ping and the owner is not busy with a message. A message read
+// after the ping moves the deadline PongTimeout on; an owner still inside
+// a message (a slow callback: not reading) keeps the flow from failing
+// until it is done, and the deadline then moves on from the next expiry.
+func TestPongTimeoutLifeSigns(t *testing.T) {
+	msg := []byte("SIP/2.0 200 OK\r\n\r\n")
+	t.Run("MessageAfterPing", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			f := newFlow(Config{Interval: 5 * s, PongTimeout: 2 * s, Debounce: time.Minute, Rand: fixed(0)}, 0) // silent about pings
+			f.k.Start()
+			time.Sleep(5 * s) // the ping at 4 s; its deadline at 6 s
+			f.k.Received(msg)
+			f.k.Handled()
+			time.Sleep(4 * s)
+			f.stop()
+			// At 6 s the message read at 5 s moves the deadline to 8 s,
+			// when nothing new has been read: the flow fails.
+			f.check(t, []time.Duration{4 * s}, []time.Duration{8 * s})
+		})
+	})
+	t.Run("BusyOwner", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			f := newFlow(Config{Interval: 5 * s, PongTimeout: 2 * s, Debounce: time.Minute, Rand: fixed(0)}, 0)
+			f.k.Start()
+			time.Sleep(3 * s)
+			f.k.Received(msg) // read at 3 s, before the ping; handled at 11 s
+			time.Sleep(8 * s)
+			f.k.Handled()
+			time.Sleep(10 * s)
+			f.stop()
+			// Deadlines at 6, 8, 10 s find the owner busy; at 12 s it is
+			// idle with nothing new: the flow fails.
+			f.check(t, []time.Duration{4 * s}, []time.Duration{12 * s})
+		})
+	})
+	t.Run("NothingRead", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			f := newFlow(Config{Interval: 5 * s, PongTimeout: 2 * s, Rand: fixed(0)}, 0)
+			f.k.Start()
+			time.Sleep(3 * s)
+			f.k.Received(msg) // before the ping, and handled: no life sign after it
+			f.k.Handled()
+			time.Sleep(4 * s)
+			f.stop()
+			f.check(t, []time.Duration{4 * s}, []time.Duration{6 * s})
+		})
+	})
+}

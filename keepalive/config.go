@@ -41,9 +41,13 @@ type Config struct {
 
 	// PongTimeout, when > 0, is how long the oldest unanswered ping may
 	// wait for a pong (RFC 5626 §4.4.1 recommends 10 s). When it expires
-	// the flow has failed: OnFailure is called and no more pings are sent
-	// until the next Start. The deadline is not moved by later pings, so a
-	// dead flow is found even when Debounce lets pings repeat. Zero: off.
+	// with nothing read since the ping, the flow has failed: OnFailure is
+	// called and no more pings are sent until the next Start. A message
+	// read meanwhile, or one the owner is still handling (see
+	// Keeper.Handled), shows the flow alive, and the wait starts again from
+	// then: a slow reader is not a dead flow. The deadline is not moved by
+	// later pings, so a dead flow is found even when Debounce lets pings
+	// repeat. Zero: off.
 	PongTimeout time.Duration
 
 	// Send writes one CRLF ping or pong. It may block (on the connection's

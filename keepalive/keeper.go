@@ -3,6 +3,7 @@ package keepalive
 import (
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -36,6 +37,12 @@ type Keeper struct {
 	fire      time.Time // next, on the keepalive clock: when it goes out
 	pongTimer *time.Timer
 	deadline  time.Time // when the oldest unanswered ping fails; zero: disarmed
+
+	// Life signs: every message Received sees counts in seen, and every
+	// message its owner has finished with in handled. A pong deadline
+	// that finds either moved, or the two apart, is not a failure.
+	seen, handled atomic.Uint64
+	seenAtArm     uint64 // seen when the pong deadline was last armed
 
 	sending     bool      // a ping's Send has not returned yet
 	outstanding bool      // a ping is unanswered

@@ -15,9 +15,14 @@ import "time"
 // never answered (that would be a pong for a pong). Before Start and after
 // Stop, Received only classifies.
 //
+// Every message Received sees is also a sign of life for the pong timeout
+// (see Config.PongTimeout); the owner calls Handled once it has finished
+// with each message, keepalive or not.
+//
 // Received does not allocate, does not retain p, and is safe to call
 // concurrently with every other method and with the timers.
 func (k *Keeper) Received(p []byte) bool {
+	k.seen.Add(1)
 	if !IsKeepalive(p) {
 		return false
 	}
@@ -102,3 +107,12 @@ func (k *Keeper) answered() (func(time.Duration), time.Duration) {
 	}
 	return k.cfg.OnRTT, rtt
 }
+
+// Handled tells the Keeper that its owner has finished with the last
+// message given to Received: delivered it, dropped it, answered it. Until
+// then a pong deadline does not fail the flow, since an owner busy with a
+// message (a slow Message callback) is not reading, and the pong may be
+// waiting behind it. An owner that never calls Handled keeps the pong
+// timeout from ever firing once a message has arrived. It costs one
+// atomic add and is safe for concurrent use.
+func (k *Keeper) Handled() { k.handled.Add(1) }

@@ -81,6 +81,7 @@ func (k *Keeper) disarmPing() {
 // armPong arms the pong timeout for a ping sent at now. k.mu is held.
 func (k *Keeper) armPong(now time.Time) {
 	k.deadline = k.onClock(now.Add(k.cfg.PongTimeout))
+	k.seenAtArm = k.seen.Load()
 	d := k.deadline.Sub(now)
 	if k.pongTimer == nil {
 		k.pongTimer = time.AfterFunc(d, k.pongExpired)
@@ -98,14 +99,31 @@ func (k *Keeper) disarmPong() {
 }
 
 // pongExpired runs when the oldest unanswered ping got no pong within
-// PongTimeout: the flow has failed (RFC 5626 §4.4.1). Pings stop and
-// OnFailure is called. Only a ping arms the pong timer and only Start
-// re-arms the pings, so this happens at most once per run.
+// PongTimeout. When nothing else was read meanwhile either, and the owner
+// is not busy with a message, the flow has failed (RFC 5626 §4.4.1): pings
+// stop and OnFailure is called. Only a ping arms the pong timer and only
+// Start re-arms the pings, so this happens at most once per run.
+//
+// A message read after the deadline was armed, or one the owner is still
+// handling (a slow callback keeps it from reading, and the pong may wait
+// behind it in the socket), shows the flow alive: the deadline moves
+// PongTimeout on instead.
 func (k *Keeper) pongExpired() {
 	k.mu.Lock()
-	if k.deadline.IsZero() || time.Now().Before(k.deadline) {
+	now := time.Now()
+	if k.deadline.IsZero() || now.Before(k.deadline) {
 		k.mu.Unlock()
 		return // answered, stopped, or re-armed since this callback was started
+	}
+	if seen := k.seen.Load(); seen != k.seenAtArm || k.handled.Load() != seen {
+		k.seenAtArm = seen
+		k.deadline = k.onClock(now.Add(k.cfg.PongTimeout))
+		k.pongTimer.Reset(k.deadline.Sub(now))
+		if log := k.cfg.Logger; log.IsTrace() {
+			log.Trace("no pong yet, but the flow is alive: waiting on", "mode", k.cfg.Mode)
+		}
+		k.mu.Unlock()
+		return
 	}
 	k.deadline = time.Time{}
 	k.disarmPing()

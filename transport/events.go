@@ -9,10 +9,15 @@ import (
 // net/http/httptrace.ClientTrace: every field is optional.
 //
 // Callbacks are called in order and never concurrently with each other: all
-// of them run on the transport's single connection goroutine. A slow
-// callback therefore delays reading. A callback may call Send and Status; it
-// must not wait for Connect or Disconnect (they wait for this goroutine), so
-// call those from a new goroutine.
+// of them run on the transport's single connection goroutine, which also
+// reads. A slow callback therefore delays reading, and with it the answers
+// to the server's keepalives: return from Message within about 10 ms, copy
+// what you keep and hand heavy work to another goroutine (docs/SERVERS.md
+// has the measurements). The transport's own pong timeout does not fire
+// while a callback runs. A callback may call Send, Status, SetEvents,
+// Disconnect and DisconnectWith (which then return without waiting for
+// this goroutine); Connect there returns nil when OPEN and ErrInCallback
+// otherwise.
 type Events struct {
 	// Connected is called once the connection to s is OPEN.
 	Connected func(s selector.Server)

@@ -42,6 +42,7 @@ func (s *session) readLoop() error {
 			return err
 		}
 		s.received(p)
+		s.keeper.Handled() // the pong timeout waits while a message is handled
 	}
 }
 
