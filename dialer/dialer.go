@@ -66,8 +66,9 @@ import (
 const Subprotocol = "sip"
 
 // DefaultMaxMessageSize is the largest incoming message a Conn accepts when
-// Options.MaxMessageSize is zero: 64 KiB, the largest SIP message Kamailio
-// and Asterisk accept over WebSocket.
+// Options.MaxMessageSize is zero: 64 KiB, above the largest frame any of
+// the servers sipws meets sends (Kamailio and OpenSIPS stop at 64 KiB,
+// Asterisk at 32 KiB, stock Kamailio at 16 KiB; docs/SERVERS.md).
 const DefaultMaxMessageSize = 64 << 10
 
 // A Dialer opens WebSocket connections for SIP.

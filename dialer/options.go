@@ -61,7 +61,10 @@ type Options struct {
 }
 
 // DefaultMaxSendSize is the largest outgoing message when
-// Options.MaxSendSize is zero: 64 KiB, as DefaultMaxMessageSize.
+// Options.MaxSendSize is zero: 64 KiB, as DefaultMaxMessageSize. It is a
+// ceiling, not what every server takes: stock Kamailio drops a frame over
+// 16 KiB and Asterisk closes above 32 KiB, so set MaxSendSize for the
+// server in use (docs/SERVERS.md has the figure for each).
 const DefaultMaxSendSize = 64 << 10
 
 // SendLimit returns MaxSendSize with its default applied.

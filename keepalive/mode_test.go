@@ -164,7 +164,7 @@ func TestModeServerPingAnswered(t *testing.T) {
 func TestModePongWithoutPing(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		rtts := 0
-		k := New(Config{Mode: Options, Interval: 5 * s, OnRTT: func(time.Duration) { rtts++ }, Ping: func() error { return nil }})
+		k := New(Config{Mode: Options, Interval: 5 * s, Rand: fixed(0), OnRTT: func(time.Duration) { rtts++ }, Ping: func() error { return nil }})
 		k.Pong()
 		k.Start()
 		k.Pong()

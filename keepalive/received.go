@@ -8,10 +8,10 @@ import "time"
 // first byte, and the caller handles the message as usual.
 //
 // It returns true when p is keepalive traffic (see IsKeepalive), which the
-// caller must then drop. While started, in CRLF mode, such a message also
-// counts as a pong (see Pong); and in every mode, when p is exactly a
-// double CRLF — the server's own ping — it is answered with a CRLF pong
-// through Send, synchronously, on the caller's goroutine. A single CRLF is
+// caller must then drop. While started, in CRLF mode, such a message other
+// than a double CRLF also counts as a pong (see Pong); and in every mode,
+// when p is exactly a double CRLF — the server's own ping — it is answered
+// with a CRLF pong through Send, synchronously, on the caller's goroutine. A single CRLF is
 // never answered (that would be a pong for a pong). Before Start and after
 // Stop, Received only classifies.
 //
@@ -33,7 +33,11 @@ func (k *Keeper) Received(p []byte) bool {
 	}
 	var onRTT func(time.Duration)
 	var rtt time.Duration
-	if k.cfg.Mode == CRLF {
+	if k.cfg.Mode == CRLF && !isServerPing(p) {
+		// The server's own ping is not the answer to ours (Asterisk pings
+		// every 90 s and never answers a client's CRLF: counting its ping
+		// would hide the missing pongs); as any message it is still a
+		// sign of life for the pong timeout.
 		onRTT, rtt = k.answered()
 	}
 	send := k.cfg.Send

@@ -22,7 +22,7 @@ func TestReceived(t *testing.T) {
 		sent    []string // what Send was given
 		pong    bool     // answers an outstanding ping
 	}{
-		{"ServerPing/Answered", "\r\n\r\n", true, true, []string{"\r\n"}, true},
+		{"ServerPing/AnsweredNotAPong", "\r\n\r\n", true, true, []string{"\r\n"}, false},
 		{"pong/NotAnswered", "\r\n", true, true, nil, true},
 		{"LoneLF/IsPong", "\n", true, true, nil, true},
 		{"TripleCRLF/IsPongNotPing", "\r\n\r\n\r\n", true, true, nil, true},
