@@ -21,6 +21,12 @@ import (
 // run before the context or HandshakeTimeout ends it.
 const handshakeStall = 300 * time.Millisecond
 
+// lingeringDial bounds a Dial whose 101 answer the client must refuse:
+// the rule is that it fails, not how fast, and a library may read what
+// follows a bad answer for a while first (coder/websocket reads its body
+// for up to three seconds).
+const lingeringDial = caseTimeout / 3
+
 // dialCases check the handshake: what Dial sends, what it accepts, how it
 // fails, and that it honours its context and options.
 var dialCases = []testCase{
@@ -339,7 +345,7 @@ var dialCases = []testCase{
 			s := e.server(sipserver.Options{})
 			s.SetHandshake(sipserver.HandshakeOmitSubprotocol)
 			s.SetResponseHeader(http.Header{"Sec-Websocket-Protocol": {"chat"}})
-			r := e.tryDial(e.ctx, s.URL(), dialer.Options{}, patience)
+			r := e.tryDial(e.ctx, s.URL(), dialer.Options{}, lingeringDial)
 			if r.conn != nil || !errors.Is(r.err, dialer.ErrSubprotocol) {
 				e.t.Errorf("Dial to a server selecting \"chat\": got %v; want no Conn and an error wrapping dialer.ErrSubprotocol", r)
 			}
@@ -357,7 +363,7 @@ var dialCases = []testCase{
 		run: func(e *env) {
 			s := e.server(sipserver.Options{})
 			s.SetResponseHeader(http.Header{"Sec-Websocket-Extensions": {"permessage-deflate; server_no_context_takeover; client_no_context_takeover"}})
-			r := e.tryDial(e.ctx, s.URL(), dialer.Options{}, patience)
+			r := e.tryDial(e.ctx, s.URL(), dialer.Options{}, lingeringDial)
 			if r.conn != nil || r.err == nil {
 				e.t.Fatalf("Dial to a server selecting permessage-deflate: got %v; want no Conn and an error", r)
 			}
@@ -416,7 +422,7 @@ var dialCases = []testCase{
 					"Sec-WebSocket-Accept: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Protocol: sip\r\n\r\n")
 				readUntilEOF(c, hungUp)
 			})
-			r := e.tryDial(e.ctx, "ws://"+addr+"/", dialer.Options{}, patience)
+			r := e.tryDial(e.ctx, "ws://"+addr+"/", dialer.Options{}, lingeringDial)
 			var he *dialer.HandshakeError
 			if r.conn != nil || r.err == nil || errors.As(r.err, &he) {
 				e.t.Fatalf("Dial answered 101 with a wrong accept key: got %v; want no Conn and an error that is not a *dialer.HandshakeError", r)

@@ -39,7 +39,9 @@ func ExampleCases() {
 	// Output:
 	// Dial/RefusalStatusAndHeaders
 	// Conn/CloseEchoesCode
+	// Conn/ProtocolErrorsCloseWithCode
 	// Conn/ReadLimitBeforePayload
+	// Conn/ReadLimitHugeContinuation
 	// Conn/ClosedErrorsWrapNetErrClosed
 }
 

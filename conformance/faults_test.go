@@ -732,3 +732,75 @@ func ignoresExtensions(_, answer, behind []byte) ([]byte, []byte) {
 	}
 	return []byte(strings.Join(out, "\r\n")), behind
 }
+
+// tolerant repairs every frame from the server that breaks RFC 6455 before
+// the client reads it, as a backend that shrugs at protocol errors would
+// see them: the connection goes on where it must fail.
+type tolerant struct {
+	inMsg bool
+
+	mu  sync.Mutex
+	bad *dialer.CloseError // the invalid close frame it let through, as it came
+}
+
+func (tl *tolerant) edit(f *frame) []frame {
+	f.masked = false // and the RSV bits, which frame does not keep, are cleared
+	switch {
+	case f.op > ws.OpBinary && f.op < ws.OpClose:
+		f.op = ws.OpText
+	case f.op > ws.OpPong:
+		return nil
+	}
+	if f.op.IsControl() {
+		f.fin = true
+		f.payload = f.payload[:min(len(f.payload), 125)]
+	} else {
+		switch {
+		case f.op == ws.OpContinuation && !tl.inMsg:
+			f.op = ws.OpText
+		case f.op != ws.OpContinuation && tl.inMsg:
+			f.op = ws.OpContinuation
+		}
+		tl.inMsg = !f.fin
+	}
+	if f.op == ws.OpClose {
+		switch code, _, fail := dialer.ParseCloseBody(f.payload); {
+		case len(f.payload) == 1:
+			f.payload = nil
+		case fail != 0:
+			tl.mu.Lock()
+			tl.bad = &dialer.CloseError{Code: code, Reason: string(f.payload[2:])}
+			tl.mu.Unlock()
+			f.payload = []byte{0x03, 0xe8}
+		}
+	}
+	return []frame{*f}
+}
+
+// reports is the Conn of a tolerant reader: it reports an invalid close
+// frame it let through as the server sent it.
+type reports struct {
+	dialer.Conn
+	tl *tolerant
+}
+
+func (c reports) ReadMessage() ([]byte, error) {
+	p, err := c.Conn.ReadMessage()
+	c.tl.mu.Lock()
+	defer c.tl.mu.Unlock()
+	if err != nil && c.tl.bad != nil {
+		return nil, c.tl.bad
+	}
+	return p, err
+}
+
+func toleratesProtocolErrors() dialer.Dialer {
+	return dialFunc(func(ctx context.Context, u string, o dialer.Options) (dialer.Conn, error) {
+		tl := new(tolerant)
+		c, err := rewritingBoth(nil, nil, tl.edit, nil)().Dial(ctx, u, o)
+		if err != nil {
+			return nil, err
+		}
+		return reports{c, tl}, nil
+	})
+}

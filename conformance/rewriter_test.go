@@ -128,6 +128,11 @@ func (r *rewriter) rewriteRead() {
 		return
 	}
 	for {
+		if len(r.rbuf) >= 10 && r.rbuf[1]&0x7f == 127 && r.rbuf[2]&0x80 != 0 {
+			// A 64-bit length with its top bit set, which no frame may
+			// have: the tolerant reader sees an empty message there.
+			r.rbuf = append([]byte{r.rbuf[0], 0}, r.rbuf[10:]...)
+		}
 		if _, err := ws.ReadHeader(bytes.NewReader(r.rbuf)); err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
 			// Not a frame the rewriter can parse: pass the rest as it is.
 			r.rout, r.rbuf = append(r.rout, r.rbuf...), nil

@@ -86,11 +86,12 @@ func faults(release <-chan struct{}) []fault {
 		{"SwallowsCloseCodes", conn(func(c dialer.Conn) dialer.Conn { return swallowsCloseCodes{c} }), []string{
 			"Conn/ServerCloseCodeReported", "Conn/EveryValidCloseCodeReported", "Conn/EmptyCloseIs1005",
 			"Conn/CloseEchoesCode", "Conn/MessageBeforeCloseDelivered", "Conn/WriteAfterServerCloseFails",
-			"Conn/MaskedServerFrameIs1002", "Conn/RSVBitsAre1002", "Conn/ReservedOpcodeIs1002",
-			"Conn/UnexpectedContinuationIs1002", "Conn/FragmentedControlFrameIs1002", "Conn/LongControlFrameIs1002",
-			"Conn/BadCloseCodeIs1002", "Conn/BadCloseReasonIs1007", "Conn/LengthTopBitFails",
-			"Conn/ReadLimitCloses1009", "Conn/DefaultReadLimitIs64KiB", "Conn/ReadLimitHugeContinuation",
+			"Conn/ProtocolErrorsCloseWithCode", "Conn/ReadLimitCloses1009", "Conn/DefaultReadLimitIs64KiB", "Conn/ReadLimitHugeContinuation",
 			"Transport/ServerCloseCodeReachesDisconnected"}, control},
+		{"ToleratesProtocolErrors", toleratesProtocolErrors, []string{
+			"Conn/MaskedServerFrameFails", "Conn/RSVBitsFail", "Conn/ReservedOpcodeFails", "Conn/UnexpectedContinuationFails",
+			"Conn/FragmentedControlFrameFails", "Conn/LongControlFrameFails", "Conn/BadCloseCodeFails",
+			"Conn/BadCloseReasonFails", "Conn/LengthTopBitFails"}, control},
 		{"RejectsNewCloseCodes", conn(func(c dialer.Conn) dialer.Conn { return rejectsNewCloseCodes{c} }), []string{
 			"Conn/EveryValidCloseCodeReported"}, control},
 		{"HidesAbnormalClose", conn(newHidesAbnormalClose), []string{
@@ -126,7 +127,7 @@ func faults(release <-chan struct{}) []fault {
 		{"CutsReasonBytewise", conn(func(c dialer.Conn) dialer.Conn { return cutsReasonBytewise{c} }), []string{"Conn/LongCloseReasonCut"}, control},
 		{"DropsCloseFrames", rewriting(dropsCloseFrames, nil), []string{
 			"Conn/CloseSendsCodeAndReason", "Conn/FramesMasked", "Conn/ServerCloseCodeReported",
-			"Conn/MaskedServerFrameIs1002", "Conn/BadCloseCodeIs1002", "Conn/CloseIdempotentConcurrent",
+			"Conn/ProtocolErrorsCloseWithCode", "Conn/CloseIdempotentConcurrent",
 			"Transport/DisconnectSends1000"}, control},
 		{"CloseDoesNothing", conn(func(c dialer.Conn) dialer.Conn { return closeDoesNothing{c} }), []string{
 			"Conn/CloseUnblocksRead", "Conn/ConcurrentReadWriteClose", "Conn/WriteAfterCloseFails"}, control},
