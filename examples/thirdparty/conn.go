@@ -5,17 +5,14 @@ import (
 	"context"
 	"errors"
 	"io"
+	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/coder/websocket"
 
 	"github.com/sipws/sipws/dialer"
 )
-
-// closeTimeout bounds Close: coder/websocket waits up to five seconds for
-// the server's answer to the close frame; the dialer contract wants it
-// bounded tighter.
-const closeTimeout = time.Second
 
 // conn is one connection, a dialer.Conn. ReadMessage, WriteMessage and
 // Close may run concurrently, as coder/websocket allows.
@@ -23,25 +20,36 @@ type conn struct {
 	ws    *websocket.Conn
 	guard *guard
 	limit int64
-	buf   bytes.Buffer // the last message; reading goroutine only
-	read  int64        // messages returned; reading goroutine only
+	send  dialer.Options // only MaxSendSize is set: for CheckSend
+	buf   bytes.Buffer   // the last message; reading goroutine only
+	read  int64          // messages returned; reading goroutine only
+	rerr  error          // the error that ended reading; reading goroutine only
+
+	closeOnce sync.Once
 }
 
 // ReadMessage implements dialer.Conn; the message is valid until the next
-// call.
+// call. Once it has failed it returns the same error: coder/websocket
+// would report a later call as a closed connection, 1006.
 func (c *conn) ReadMessage() ([]byte, error) {
+	if c.rerr != nil {
+		return nil, c.rerr
+	}
 	c.buf.Reset()
 	_, r, err := c.ws.Reader(context.Background())
 	if err == nil {
 		_, err = c.buf.ReadFrom(r)
 	}
-	if err != nil {
-		return nil, c.readError(err)
+	if err == nil {
+		if c.read++; c.read > c.guard.messages() {
+			// The stream ended inside the message (see guard).
+			c.ws.CloseNow()
+			err = io.ErrUnexpectedEOF
+		}
 	}
-	if c.read++; c.guard != nil && c.read > c.guard.messages() {
-		// The stream ended inside the message (see guard).
-		c.ws.CloseNow()
-		return nil, dialer.Abnormal(io.ErrUnexpectedEOF)
+	if err != nil {
+		c.rerr = c.readError(err)
+		return nil, c.rerr
 	}
 	return c.buf.Bytes(), nil
 }
@@ -50,20 +58,32 @@ func (c *conn) ReadMessage() ([]byte, error) {
 func (c *conn) readError(err error) error {
 	var ce websocket.CloseError
 	switch {
-	case errors.Is(err, errTooLarge), errors.Is(err, websocket.ErrMessageTooBig):
-		tooLarge := dialer.TooLarge(c.guard.announced(), c.limit)
+	case errors.Is(err, websocket.ErrMessageTooBig):
+		tooLarge := dialer.TooLarge(-1, c.limit) // coder counts bytes as they come: the size is unknown
 		c.Close(tooLarge.Code, tooLarge.Reason)
 		return tooLarge
+	case errors.As(err, &ce) && !utf8.ValidString(ce.Reason):
+		// coder/websocket takes a reason that is not UTF-8; the contract
+		// fails the connection (RFC 6455 §8.1).
+		return &dialer.CloseError{Code: dialer.CloseInvalidPayload, Reason: "invalid close reason", Err: err}
 	case errors.As(err, &ce):
 		return &dialer.CloseError{Code: int(ce.Code), Reason: ce.Reason, Err: err}
-	case errors.Is(err, io.EOF):
+	}
+	// A broken stream or a protocol error: coder/websocket leaves the
+	// socket open after some of them.
+	c.guard.Conn.Close()
+	if errors.Is(err, io.EOF) {
 		return dialer.Abnormal(io.ErrUnexpectedEOF)
 	}
 	return dialer.Abnormal(err)
 }
 
-// WriteMessage implements dialer.Conn: one frame, text when p is UTF-8.
+// WriteMessage implements dialer.Conn: one frame, text when p is UTF-8,
+// refused before anything is written above Options.MaxSendSize.
 func (c *conn) WriteMessage(p []byte) error {
+	if err := c.send.CheckSend(p); err != nil {
+		return err
+	}
 	typ := websocket.MessageBinary
 	if dialer.IsText(p) {
 		typ = websocket.MessageText
@@ -71,18 +91,31 @@ func (c *conn) WriteMessage(p []byte) error {
 	return c.ws.Write(context.Background(), typ, p)
 }
 
-// Close implements dialer.Conn: the closing handshake, cut short after
-// closeTimeout. It is idempotent.
+// Close implements dialer.Conn: the closing handshake, with the body
+// dialer.AppendCloseBody allows (coder/websocket refuses to send a code
+// not valid on the wire, and sends a reason as it is), cut short after
+// dialer.CloseTimeout by closing the socket, which coder would otherwise
+// wait five seconds for. It is idempotent.
 func (c *conn) Close(code int, reason string) error {
-	done := make(chan error, 1)
-	go func() { done <- c.ws.Close(websocket.StatusCode(code), reason) }()
-	timer := time.NewTimer(closeTimeout)
-	defer timer.Stop()
-	select {
-	case <-done:
-	case <-timer.C:
-		c.ws.CloseNow()
-		<-done
-	}
+	c.closeOnce.Do(func() {
+		body := dialer.AppendCloseBody(nil, code, reason)
+		status, why := websocket.StatusNoStatusRcvd, "" // a close frame without a body
+		if len(body) >= 2 {
+			status, why = websocket.StatusCode(code), string(body[2:])
+		}
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			c.ws.Close(status, why)
+		}()
+		timer := time.NewTimer(dialer.CloseTimeout)
+		defer timer.Stop()
+		select {
+		case <-done:
+		case <-timer.C:
+			c.guard.Conn.Close()
+			<-done
+		}
+	})
 	return nil
 }

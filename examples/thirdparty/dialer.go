@@ -20,8 +20,8 @@ type Dialer struct{}
 // Dial implements dialer.Dialer. ctx, shortened by o.HandshakeTimeout,
 // bounds TCP, TLS and the upgrade; o is only read; Dial does not retry.
 func (Dialer) Dial(ctx context.Context, url string, o dialer.Options) (dialer.Conn, error) {
-	if o.MaxMessageSize < 0 {
-		return nil, fmt.Errorf("coderws: negative MaxMessageSize %d", o.MaxMessageSize)
+	if err := o.Check(); err != nil {
+		return nil, fmt.Errorf("coderws: %w", err)
 	}
 	if o.HandshakeTimeout > 0 {
 		var cancel context.CancelFunc
@@ -39,7 +39,7 @@ func (Dialer) Dial(ctx context.Context, url string, o dialer.Options) (dialer.Co
 			if err != nil {
 				return nil, err
 			}
-			g = newGuard(nc, limit)
+			g = &guard{Conn: nc}
 			return g, nil
 		},
 		// TLS is done here rather than by the Transport so that the guard
@@ -62,12 +62,12 @@ func (Dialer) Dial(ctx context.Context, url string, o dialer.Options) (dialer.Co
 				raw.Close()
 				return nil, err
 			}
-			g = newGuard(tc, limit)
+			g = &guard{Conn: tc}
 			return g, nil
 		},
 	}
 	defer tr.CloseIdleConnections()
-	header := o.Header.Clone()
+	header := o.HandshakeHeader(url) // with the Origin; names canonical
 	host := header.Get("Host")
 	header.Del("Host")
 	opts := &websocket.DialOptions{
@@ -81,6 +81,10 @@ func (Dialer) Dial(ctx context.Context, url string, o dialer.Options) (dialer.Co
 		Subprotocols: []string{dialer.Subprotocol},
 	}
 	ws, resp, err := websocket.Dial(ctx, url, opts)
+	if err != nil && resp != nil && resp.StatusCode == http.StatusSwitchingProtocols &&
+		resp.Header.Get("Sec-WebSocket-Protocol") != dialer.Subprotocol {
+		return nil, fmt.Errorf("coderws: %w: %w", dialer.ErrSubprotocol, err)
+	}
 	if err != nil {
 		if resp != nil && resp.StatusCode != http.StatusSwitchingProtocols {
 			return nil, &dialer.HandshakeError{StatusCode: resp.StatusCode, Status: resp.Status, Header: resp.Header}
@@ -94,8 +98,6 @@ func (Dialer) Dial(ctx context.Context, url string, o dialer.Options) (dialer.Co
 		ws.CloseNow()
 		return nil, fmt.Errorf("coderws: %w", dialer.ErrSubprotocol)
 	}
-	// The guard refuses oversized messages first; coder's own limit,
-	// a byte above, is a second line.
-	ws.SetReadLimit(limit + 1)
-	return &conn{ws: ws, guard: g, limit: limit}, nil
+	ws.SetReadLimit(limit)
+	return &conn{ws: ws, guard: g, limit: limit, send: dialer.Options{MaxSendSize: o.SendLimit()}}, nil
 }

@@ -5,10 +5,15 @@
 // call (see coderws_test.go).
 //
 // coder/websocket does the handshake, framing, masking, pings and the
-// closing handshake. This package adds what the dialer contract asks
-// beyond it: the typed errors of package dialer, a connection that fails
-// without the "sip" subprotocol, and a read limit enforced on the frame
-// header, before any payload is read (coder/websocket counts payload
-// bytes as it reads them, so a header announcing a huge frame would make
-// it wait for bytes it will refuse anyway).
+// closing handshake. This package adds what the MUST rules of the dialer
+// contract ask beyond it: the typed errors of package dialer, a connection
+// that fails without the "sip" subprotocol, the Origin and the send limit
+// of dialer.Options, close frames within the wire rules and within one
+// second, errors that stay, and a guard on the socket for the two rules
+// coder/websocket v1.8.15 breaks (a masked server frame, a stream cut
+// between fragments). It keeps none of the SHOULD rules, and its test
+// skips them (conformance.SkipShould): coder/websocket counts payload
+// bytes as it reads them, so it refuses an oversized message only once the
+// limit is passed, and it fails a protocol error with 1002 to the server
+// but reports it as an error of its own.
 package coderws
