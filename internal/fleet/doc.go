@@ -19,8 +19,8 @@
 // prints a table of medians with their spread (minimum–maximum) at the end:
 //
 //	go run ./internal/fleet storm -rounds 3 -o storm.txt                      # ws and wsgobwas, jitter -1 and default, N = 10,000: ~5 min
-//	go run ./internal/fleet fleet -mode real -rounds 3 -o real.txt            # both backends, ws and wss, N = max (19,500 here): ~20 min
-//	go run ./internal/fleet fleet -mode mem -rounds 3 -o mem.txt              # both backends, N = 100,000: ~8 min
+//	go run ./internal/fleet fleet -mode real -rounds 3 -o real.txt            # both backends, ws and wss, N = max (19,500 here): ~30 min
+//	go run ./internal/fleet fleet -mode mem -rounds 3 -o mem.txt              # both backends, N = 100,000: ~15 min
 //	go run ./internal/fleet table before/real.txt after/real.txt              # side by side, with the change of each median
 //	benchstat before/real.txt after/real.txt                                  # the same with benchstat (6 rounds or more for its intervals)
 //
@@ -47,11 +47,21 @@
 //     keepalive pongs and so touched its read buffer (the idle steady state);
 //   - heap-B/tr, stack-B/tr (MemStats HeapAlloc, StackInuse), gosys-B/tr
 //     (what the Go runtime holds from the OS), goroutines/tr, threads;
+//   - then, with -rephase (on by default), every transport is
+//     disconnected and connected again once, in a random order at an even
+//     pace over one -keepalive: opened at once, the transports would all
+//     draw their keepalive periods ([0.8, 1) × the interval) from the same
+//     instant and ping in one dense wave, which batches by itself and
+//     flatters the cost of a ping (a 30 s window then holds exactly one
+//     ping per transport, in its last 12 s); a fleet that has run a while
+//     has its phases spread, and so has this one;
 //   - over a steady window (-steady, default -keepalive) that starts
-//     -warmup (default -keepalive) after the last OPEN, so that every
-//     transport has drawn its period and pings: cpu-us/ka, the client's CPU
+//     -warmup (default -keepalive) after that, so that every transport has
+//     drawn its period and pings: cpu-us/ka, the client's CPU
 //     time (getrusage, user + system) per keepalive round trip (pongs
-//     received, Stats.KeepalivesIn), cpu-%core, ctxsw/ka (context switches
+//     received, Stats.KeepalivesIn), cpu-%core over the window,
+//     cpu-%core-100k@30s (cpu-us/ka × 100,000 / 27 s, the mean period of a
+//     30 s interval: the "10 % of one core" target), ctxsw/ka (context switches
 //     per round trip: the wake-ups a coalescing scheduler saves), ka/s,
 //     gc/window, dials/window (0 unless flows failed), and srv-cpu-us/ka,
 //     the server child's, for context;

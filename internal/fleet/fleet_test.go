@@ -34,7 +34,7 @@ func TestFleet(t *testing.T) {
 	for _, c := range []struct{ mode, scheme string }{{"real", "ws"}, {"real", "wss"}, {"mem", "ws"}} {
 		for _, b := range backends {
 			cfg := fleetConfig{Mode: c.mode, Backend: b, Scheme: c.scheme, N: smallN(), Addrs: 4, Concurrency: 32,
-				KeepAlive: 100 * time.Millisecond, Warmup: 120 * time.Millisecond, Steady: 200 * time.Millisecond}
+				KeepAlive: 100 * time.Millisecond, Warmup: 120 * time.Millisecond, Steady: 200 * time.Millisecond, Rephase: true}
 			if c.scheme == "wss" {
 				cfg.N /= 2 // TLS handshakes are slow
 			}

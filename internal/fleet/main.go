@@ -181,6 +181,7 @@ func fleetMain(args []string) int {
 	conc := fs.Int("concurrency", 64, "Connect calls at once while opening")
 	addrs := fs.Int("addrs", 8, "real mode: server addresses 127.0.0.1 … 127.0.0.<addrs>")
 	readBuf := fs.Int("readbuf", 0, "the Dialer's ReadBufferSize (0: the backend's default)")
+	rephase := fs.Bool("rephase", true, "before the warm-up, reconnect each transport once at a random moment over -keepalive, so that keepalive phases are spread as in a fleet that has run for a while (false: all in one wave)")
 	prof := fs.String("profile", "", "a folder for CPU (steady window) and heap (all OPEN) profiles of every run; profiled runs are slower and their figures are not for the table")
 	out := fs.String("o", "", "append the results to this file too")
 	if err := fs.Parse(args); err != nil {
@@ -194,7 +195,7 @@ func fleetMain(args []string) int {
 			}
 			for _, b := range list(*backendList) {
 				c := fleetConfig{Mode: mode, Backend: b, Scheme: sch, Addrs: *addrs, Concurrency: *conc,
-					KeepAlive: *ka, Warmup: *warmup, Steady: *steady, ReadBuf: *readBuf}
+					KeepAlive: *ka, Warmup: *warmup, Steady: *steady, ReadBuf: *readBuf, Rephase: *rephase}
 				switch n := *nFlag; {
 				case n == "" && mode == "mem":
 					c.N = 100000
