@@ -32,19 +32,29 @@ type tap struct {
 	tls      *tls.Conn // nil for ws
 
 	// Reading state.
-	head     []byte       // the answer's start, until it is known to be a 101 or not
-	headBuf  [12]byte     // head's storage
-	frames   bool         // the answer has ended: frames follow, if it was a 101
-	crlf     int          // how much of "\r\n\r\n" ends what was read of the answer
-	skip     int64        // payload bytes of the current frame still to pass
-	done     bool         // nothing more to judge: pass the rest as it is
-	carry    []byte       // bytes read but held back: a header, or a close frame, not yet whole
-	out      []byte       // bytes ready for the next Read
-	err      error        // the socket's read error, returned once out is empty
-	closed   *serverClose // the close frame taken out, once one was
-	last     serverClose  // closed's storage
-	carryBuf [maxHeader + 125 + 1]byte
-	outBuf   [maxHeader + 125 + 1 + closeLen]byte
+	head   []byte       // the answer's start, until it is known to be a 101 or not
+	frames bool         // the answer has ended: frames follow, if it was a 101
+	crlf   int8         // how much of "\r\n\r\n" ends what was read of the answer
+	done   bool         // nothing more to judge: pass the rest as it is
+	skip   int64        // payload bytes of the current frame still to pass
+	carry  []byte       // bytes read but held back: a header, or a close frame, not yet whole
+	out    []byte       // bytes ready for the next Read
+	err    error        // the socket's read error, returned once out is empty
+	closed *serverClose // the close frame taken out, once one was
+	bufs   *tapBuffers  // carry's and out's storage, made the first time a header straddles two reads
+}
+
+// tapBuffers hold what a tap holds back; most connections never need them.
+type tapBuffers struct {
+	carry [maxHeader + 125 + 1]byte
+	out   [maxHeader + 125 + 1 + closeLen]byte
+}
+
+func (t *tap) buffers() *tapBuffers {
+	if t.bufs == nil {
+		t.bufs = new(tapBuffers)
+	}
+	return t.bufs
 }
 
 // serverClose is the tap's verdict on a server's close frame.
@@ -69,7 +79,6 @@ func newTap(raw net.Conn, tc *tls.Conn) *tap {
 	if tc != nil {
 		t.Conn = tc
 	}
-	t.head = t.headBuf[:0]
 	return t
 }
 
@@ -104,21 +113,21 @@ func (t *tap) Read(p []byte) (int, error) {
 			pass, what = t.scan(p[:n])
 			switch what {
 			case held:
-				t.carry = append(t.carryBuf[:0], p[pass:n]...)
+				t.carry = append(t.buffers().carry[:0], p[pass:n]...)
 			case took:
 				t.out = replacement[:]
 			}
 		} else {
 			// Read behind what is held back until it is whole.
-			k := len(t.carry)
-			n, t.err = t.Conn.Read(t.carryBuf[k:])
-			b := t.carryBuf[:k+n]
+			bufs, k := t.buffers(), len(t.carry)
+			n, t.err = t.Conn.Read(bufs.carry[k:])
+			b := bufs.carry[:k+n]
 			pass, what = t.scan(b)
-			t.out = append(t.outBuf[:0], b[:pass]...)
+			t.out = append(bufs.out[:0], b[:pass]...)
 			t.carry = nil
 			switch what {
 			case held:
-				t.carry = t.carryBuf[:copy(t.carryBuf[:], b[pass:])]
+				t.carry = bufs.carry[:copy(bufs.carry[:], b[pass:])]
 			case took:
 				t.out = append(t.out, replacement[:]...)
 			}
@@ -166,8 +175,9 @@ func (t *tap) scan(b []byte) (int, scanned) {
 		if end > len(b) {
 			return i, held
 		}
-		t.last.code, t.last.reason, t.last.fail = dialer.ParseCloseBody(b[i+n : end])
-		t.closed = &t.last
+		v := new(serverClose)
+		v.code, v.reason, v.fail = dialer.ParseCloseBody(b[i+n : end])
+		t.closed = v
 		// What follows a close frame is never read: gorilla stops at it.
 		t.done = true
 		return i, took
@@ -180,7 +190,7 @@ func (t *tap) scan(b []byte) (int, scanned) {
 func (t *tap) scanAnswer(b []byte) int {
 	for i, c := range b {
 		if len(t.head) < len("HTTP/1.1 101") {
-			t.head = append(t.head, c)
+			t.head = append(t.head, c) // 12 bytes, once per connection
 		}
 		switch {
 		case c == '\r' && (t.crlf == 0 || t.crlf == 2):
