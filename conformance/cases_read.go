@@ -323,69 +323,61 @@ var readCases = []testCase{
 	{
 		name: "Conn/ReadLimitCloses1009",
 		rule: must("a message above Options.MaxMessageSize closes the connection with 1009, and ReadMessage returns a *dialer.CloseError with code 1009 wrapping dialer.ErrMessageTooLarge (dialer.Options; RFC 6455 §7.4.1)"),
-		run: func(e *env) {
-			s := silentServer(e, sipserver.Options{})
-			c, sc := e.open(s, dialer.Options{MaxMessageSize: smallLimit})
-			r := e.reader(c)
+		run: tooLarge(smallLimit, patience, func(e *env, sc *sipserver.Conn) {
 			serverSend(e, sc, sipserver.OpText, true, payload(smallLimit+1, 1))
-			checkClose(e, r, patience, dialer.CloseMessageTooBig, "", dialer.ErrMessageTooLarge)
-			checkServerSawClose(e, s, sc, dialer.CloseMessageTooBig)
-		},
+		}),
 	},
 	{
 		name: "Conn/DefaultReadLimitIs64KiB",
 		rule: must("with MaxMessageSize zero the limit is 64 KiB: a message one byte above closes with 1009 (dialer.DefaultMaxMessageSize)"),
-		run: func(e *env) {
-			s := silentServer(e, sipserver.Options{})
-			c, sc := e.open(s, dialer.Options{})
-			r := e.reader(c)
+		run: tooLarge(0, patience, func(e *env, sc *sipserver.Conn) {
 			serverSend(e, sc, sipserver.OpBinary, true, allBytes(dialer.DefaultMaxMessageSize+1))
-			checkClose(e, r, patience, dialer.CloseMessageTooBig, "", dialer.ErrMessageTooLarge)
-		},
+		}),
 	},
 	{
 		name: "Conn/ReadLimitBeforePayload",
 		rule: should("an oversized message is refused as soon as its frame header announces it, before its payload arrives, so that a server cannot make the client wait for, or buffer, what it will refuse (package dialer: \"before it reads the payload where its library allows\")"),
-		run: func(e *env) {
-			s := silentServer(e, sipserver.Options{})
-			c, sc := e.open(s, dialer.Options{MaxMessageSize: smallLimit})
-			r := e.reader(c)
+		run: tooLarge(smallLimit, settle, func(e *env, sc *sipserver.Conn) {
 			if err := sc.SendHeader(sipserver.OpBinary, true, 1<<20); err != nil { // and never the payload
 				e.t.Fatalf("server SendHeader: %v", err)
 			}
-			checkClose(e, r, settle, dialer.CloseMessageTooBig, "", dialer.ErrMessageTooLarge)
-			checkServerSawClose(e, s, sc, dialer.CloseMessageTooBig)
-		},
+		}),
 	},
 	{
 		name: "Conn/ReadLimitCountsFragments",
 		rule: must("the limit is on the whole message: fragments each under it but together above it close with 1009 (dialer.Options; RFC 6455 §5.4)"),
-		run: func(e *env) {
-			s := silentServer(e, sipserver.Options{})
-			c, sc := e.open(s, dialer.Options{MaxMessageSize: smallLimit})
-			r := e.reader(c)
+		run: tooLarge(smallLimit, patience, func(e *env, sc *sipserver.Conn) {
 			serverSend(e, sc, sipserver.OpText, false, payload(400, 1))
 			serverSend(e, sc, sipserver.OpContinuation, false, payload(400, 2))
 			// The client may close before this one: the write may then fail.
 			sc.SendFrame(sipserver.OpContinuation, true, payload(400, 3))
-			checkClose(e, r, patience, dialer.CloseMessageTooBig, "", dialer.ErrMessageTooLarge)
-			checkServerSawClose(e, s, sc, dialer.CloseMessageTooBig)
-		},
+		}),
 	},
 	{
 		name: "Conn/ReadLimitHugeContinuation",
 		rule: should("a continuation announcing the largest 64-bit length after a fragment closes with 1009 from its header: the running total does not overflow past the limit, and the client does not wait for what it will refuse (dialer.Options; ReadLimitBeforePayload's rule)"),
-		run: func(e *env) {
-			s := silentServer(e, sipserver.Options{})
-			c, sc := e.open(s, dialer.Options{MaxMessageSize: smallLimit})
-			r := e.reader(c)
+		run: tooLarge(smallLimit, settle, func(e *env, sc *sipserver.Conn) {
 			serverSend(e, sc, sipserver.OpText, false, payload(10, 1))
-			if err := sc.SendHeader(sipserver.OpContinuation, true, 1<<63-1); err != nil {
+			if err := sc.SendHeader(sipserver.OpContinuation, true, 1<<63-1); err != nil { // and never the payload
 				e.t.Fatalf("server SendHeader: %v", err)
 			}
-			checkClose(e, r, patience, dialer.CloseMessageTooBig, "", dialer.ErrMessageTooLarge)
-		},
+		}),
 	},
+}
+
+// tooLarge is the body of a read-limit case: with MaxMessageSize limit
+// (0 for the default) the server sends what send sends, and within d the
+// client must close with 1009, reporting it wrapping
+// dialer.ErrMessageTooLarge and sending it to the server.
+func tooLarge(limit int64, d time.Duration, send func(e *env, sc *sipserver.Conn)) func(e *env) {
+	return func(e *env) {
+		s := silentServer(e, sipserver.Options{})
+		c, sc := e.open(s, dialer.Options{MaxMessageSize: limit})
+		r := e.reader(c)
+		send(e, sc)
+		checkClose(e, r, d, dialer.CloseMessageTooBig, "", dialer.ErrMessageTooLarge)
+		checkServerSawClose(e, s, sc, dialer.CloseMessageTooBig)
+	}
 }
 
 // closeFrame returns a final close frame from the server with payload p.

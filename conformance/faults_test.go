@@ -472,8 +472,8 @@ func omitsSipOffer(req []byte) []byte {
 // The faults of the second round: the rules that moved into the suite from
 // the backends' own tests.
 
-func noOrigin(_ *string, o *dialer.Options)       { o.NoOrigin, o.Origin = true, "" }
-func ignoresNoOrigin(_ *string, o *dialer.Options) { o.NoOrigin = false }
+func noOrigin(_ *string, o *dialer.Options)         { o.NoOrigin, o.Origin = true, "" }
+func ignoresNoOrigin(_ *string, o *dialer.Options)  { o.NoOrigin = false }
 func ignoresSendLimit(_ *string, o *dialer.Options) { o.MaxSendSize = 1 << 30 }
 
 // limitOffByOne refuses a message of exactly the limit.

@@ -30,7 +30,7 @@ var errCloseSent = errors.New("sipserver: close frame already sent")
 type Conn struct {
 	s   *Server
 	id  int
-	raw net.Conn // the TCP connection: Drop cuts it under TLS
+	raw net.Conn      // the TCP connection: Drop cuts it under TLS
 	nc  net.Conn      // raw, or the TLS connection over it
 	br  *bufio.Reader // reads nc: the upgrade request, then frames
 	req Request
