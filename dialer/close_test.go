@@ -23,7 +23,7 @@ func TestValidCloseCode(t *testing.T) {
 
 func TestAppendCloseBody(t *testing.T) {
 	long := strings.Repeat("r", 200)
-	accents := strings.Repeat("é", 100) // 2 bytes each: 123 bytes would split one
+	accents := strings.Repeat("é", 100)   // 2 bytes each: 123 bytes would split one
 	euro := "x" + strings.Repeat("€", 50) // 1 + 3n bytes: the cut lands inside one at 123
 	tests := []struct {
 		name       string

@@ -59,6 +59,7 @@ func TestAllocsPerMessage(t *testing.T) {
 }
 
 func BenchmarkMessages(b *testing.B) { wstest.BenchMessages(b, &Dialer{}, sipRequest(700)) }
+
 // sipRequest returns an OPTIONS request that sipserver answers with 200,
 // padded with a header to exactly n bytes when n is larger.
 func sipRequest(n int) []byte {
