@@ -60,7 +60,7 @@
 //     KeepAlive (90 s), a client's CRLF never answered; a frame over 32 KiB
 //     (8 KiB LowMemory) closed with 1009; a write blocked over 100 ms closed
 //     with 1011; sips: Request-URIs over wss ([Conn.SendRequest]).
-//   - [FreeSWITCH] (sofia-sip ws.c): the offered subprotocol echoed
+//   - [FreeSWITCH] (sofia-sip, its WebSocket transport in C): the offered subprotocol echoed
 //     verbatim; CRLF never answered; errors cut the socket without a close
 //     frame (1006).
 //   - [OpenSIPS] (proto_ws): 400 without Origin; CRLF never answered; any

@@ -91,12 +91,14 @@ const (
 	//   - A client's close frame is answered with 1000 (session_destroy_fn).
 	Asterisk
 
-	// FreeSWITCH, sofia-sip's libsofia-sip-ua/tport/ws.c:
+	// FreeSWITCH, sofia-sip's WebSocket code (libsofia-sip-ua/tport,
+	// the file named after ws with a C suffix):
 	//   - Handshake: the offered Sec-WebSocket-Protocol value is echoed
 	//     verbatim, whatever it is (ws_handshake).
 	//   - It answers a WS Ping with a Pong (ws_read_frame), never a CRLF: a
 	//     data frame goes to the SIP parser (tport_recv_stream_ws), and
-	//     tport_type_ws.c registers no keepalive or pong handler.
+	//     its WebSocket transport type (tport_type_ws) registers no
+	//     keepalive or pong handler.
 	//   - Errors close the socket without a close frame, so the client sees
 	//     1006 (ws_close(wsh, WS_NONE)); only an unknown opcode gets a
 	//     close frame, 1002 (WS_PROTO_ERR).
@@ -640,7 +642,7 @@ func (c *Conn) wrote(err error) {
 // tag and Call-ID, To and Request-URI uri, and body as text/plain, and
 // returns its Call-ID; the client's answer is in Received. The persona
 // shapes it: over wss Asterisk turns a sip: uri into sips:, and Kamailio's
-// Via has two spaces after SIP/2.0/WS over ws.
+// Via has two spaces after SIP/2.0/WS on a ws (not wss) flow.
 func (c *Conn) SendRequest(method, uri, body string) (callID string, err error) {
 	transport, sep := "WS", " "
 	if c.s.tls != nil {

@@ -517,7 +517,7 @@ func TestAsteriskWriteTimeout(t *testing.T) {
 			}
 			sent, start := 0, time.Now()
 			var err error
-			var took time.Duration // of the last Send
+			var took time.Duration     // of the last Send
 			for ; sent < 100; sent++ { // 3.2 MB
 				t0 := time.Now()
 				err = c.Send(msg)
