@@ -3,6 +3,7 @@ package dialertest
 import (
 	"fmt"
 	"net"
+	"net/http"
 	"sync"
 	"sync/atomic"
 
@@ -212,12 +213,27 @@ func (e *end) send(f frame) error {
 	}
 }
 
-// Close implements dialer.Conn: the peer reads a *dialer.CloseError with
-// code and reason after the messages already queued. It is idempotent and
-// unblocks a pending read or write of this side.
+// Close implements dialer.Conn: the peer reads a *dialer.CloseError after
+// the messages already queued, with the code and reason a real close frame
+// would carry (dialer.AppendCloseBody's wire rules): a code that may not be
+// sent arrives as 1005 without a reason, a reason is cut to
+// dialer.MaxCloseReason bytes, and one that is not UTF-8 is left out. It is
+// idempotent and unblocks a pending read or write of this side.
 func (e *end) Close(code int, reason string) error {
-	e.close(code, reason)
+	e.close(onTheWire(code, reason))
 	return nil
+}
+
+// onTheWire returns what the peer reads of a close frame sent with code
+// and reason.
+func onTheWire(code int, reason string) (int, string) {
+	var buf [125]byte
+	body := dialer.AppendCloseBody(buf[:0], code, reason)
+	if len(body) == 0 {
+		return dialer.CloseNoStatus, ""
+	}
+	c, r, _ := dialer.ParseCloseBody(body)
+	return c, r
 }
 
 func (e *end) close(code int, reason string) {
@@ -247,9 +263,13 @@ type ServerConn struct {
 // URL returns the URL the client dialed.
 func (c *ServerConn) URL() string { return c.url }
 
-// Options returns the options the client dialed with, e.g. to check the
-// Origin a handshake would send (dialer.Options.HandshakeHeader).
+// Options returns the options the client dialed with.
 func (c *ServerConn) Options() dialer.Options { return c.opts }
+
+// Header returns the extra headers the upgrade request carried, as a
+// backend sends them: dialer.Options.HandshakeHeader of the dial, with the
+// Origin derived from the URL unless the options say otherwise.
+func (c *ServerConn) Header() http.Header { return c.opts.HandshakeHeader(c.url) }
 
 // Drop ends the connection without a close frame: the client reads 1006.
 func (c *ServerConn) Drop() { c.close(dialer.CloseAbnormal, "") }

@@ -289,3 +289,37 @@ func TestZeroNetworkPanicsOnViolation(t *testing.T) {
 	var n Network
 	n.violation("test")
 }
+
+// TestCloseWireRules: what the peer reads of a Close is what a close frame
+// carries on the wire.
+func TestCloseWireRules(t *testing.T) {
+	for _, tt := range []struct {
+		code       int
+		reason     string
+		wantCode   int
+		wantReason string
+	}{
+		{4000, "bye", 4000, "bye"},
+		{1006, "x", dialer.CloseNoStatus, ""}, // never on the wire
+		{5000, "x", dialer.CloseNoStatus, ""},
+		{1000, strings.Repeat("é", 100), 1000, strings.Repeat("é", 61)}, // cut at 123 bytes, on a character
+		{1000, "\xff", 1000, ""},
+	} {
+		synctest.Test(t, func(t *testing.T) {
+			n := NewNetwork(t)
+			l := n.Listen("ws://a:80", nil)
+			c, err := n.Dial(context.Background(), "ws://a:80", dialer.Options{Origin: "https://app"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.Close(tt.code, tt.reason)
+			l.Wait()
+			if code, reason := l.Conns()[0].ClientClose(); code != tt.wantCode || reason != tt.wantReason {
+				t.Errorf("Close(%d, %q): the server read %d %q, want %d %q", tt.code, tt.reason, code, reason, tt.wantCode, tt.wantReason)
+			}
+			if o := l.Conns()[0].Header().Get("Origin"); o != "https://app" {
+				t.Errorf("Header Origin %q", o)
+			}
+		})
+	}
+}
