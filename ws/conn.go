@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/hashicorp/go-hclog"
 	"github.com/sipws/sipws/dialer"
 )
 
@@ -38,6 +39,8 @@ var _ dialer.Pinger = (*conn)(nil)
 // gorilla's: every frame, data or control, is written whole under its
 // internal write lock.
 type conn struct {
+	log hclog.Logger // Dialer.Logger; nil: none
+
 	ws    *websocket.Conn
 	tap   *tap           // the socket under ws, which judges the server's close frames
 	limit int64          // Options.ReadLimit(), also gorilla's read limit
@@ -146,6 +149,9 @@ func (c *conn) readPayload(r io.Reader) ([]byte, error) {
 // must not be called again after an error: it panics after a thousand
 // such calls), and gives the message buffer back.
 func (c *conn) endRead(err error) error {
+	if c.log != nil && c.log.IsDebug() {
+		c.log.Debug("connection ended", "error", err)
+	}
 	c.rerr = err
 	if c.msg != nil {
 		putBuf(c.msg)

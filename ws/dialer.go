@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/hashicorp/go-hclog"
 	"github.com/sipws/sipws/dialer"
 )
 
@@ -39,6 +40,12 @@ type Dialer struct {
 	// that any control frame fits. It does not limit message sizes.
 	ReadBufferSize int
 
+	// Logger, if not nil, receives the backend's logs at Debug level:
+	// each handshake's outcome, and how each connection ended (its close
+	// code, sent or received). Nothing is logged per message. New names it
+	// after the transport's Config.Logger ("ws").
+	Logger hclog.Logger
+
 	// NetDial, if not nil, opens the TCP connection instead of a zero
 	// net.Dialer. TLS for wss runs over the connection it returns. It is
 	// called from the goroutine of each Dial; it must honour ctx.
@@ -63,6 +70,23 @@ type Dialer struct {
 // system's when nil) and its ServerName, or the URL's host. Dial does not
 // retry, and uses no proxy.
 func (d *Dialer) Dial(ctx context.Context, url string, o dialer.Options) (dialer.Conn, error) {
+	c, err := d.dial(ctx, url, o)
+	if log := d.Logger; log != nil && log.IsDebug() {
+		if err != nil {
+			log.Debug("handshake failed", "url", url, "error", err)
+		} else {
+			log.Debug("handshake done", "url", url)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	c.log = d.Logger
+	return c, nil
+}
+
+// dial is Dial without the logging.
+func (d *Dialer) dial(ctx context.Context, url string, o dialer.Options) (*conn, error) {
 	if err := o.Check(); err != nil {
 		return nil, fmt.Errorf("ws: %w", err)
 	}

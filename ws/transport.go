@@ -9,7 +9,11 @@ type Transport struct{ *transport.Base }
 // New returns a transport over a Dialer with default settings. The error
 // joins one *transport.ConfigError per invalid field.
 func New(cfg transport.Config) (*Transport, error) {
-	return NewWithDialer(cfg, &Dialer{})
+	d := &Dialer{}
+	if cfg.Logger != nil {
+		d.Logger = cfg.Logger.Named("ws")
+	}
+	return NewWithDialer(cfg, d)
 }
 
 // NewWithDialer returns a transport over d, for callers who tune the

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 
 	"github.com/gobwas/ws"
+	"github.com/hashicorp/go-hclog"
 	"github.com/sipws/sipws/dialer"
 )
 
@@ -39,6 +40,8 @@ var errClosed = fmt.Errorf("wsgobwas: use of closed connection: %w", net.ErrClos
 // testing/synctest, where a mutex waiter would stop virtual time. Sending
 // and receiving on it allocates nothing.
 type conn struct {
+	log hclog.Logger // Dialer.Logger; nil: none
+
 	nc    net.Conn
 	limit int64          // Options.ReadLimit()
 	send  dialer.Options // only MaxSendSize is set: for CheckSend
@@ -235,6 +238,9 @@ func (c *conn) control(h ws.Header) error {
 // endRead makes err the answer of every later read, and gives the read
 // buffer back: no message handed out is valid any more.
 func (c *conn) endRead(err error) error {
+	if c.log != nil && c.log.IsDebug() {
+		c.log.Debug("connection ended", "error", err)
+	}
 	c.rerr = err
 	if c.msg != nil {
 		putBuf(c.msg)

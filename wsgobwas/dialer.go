@@ -8,6 +8,7 @@ import (
 	"net"
 
 	"github.com/gobwas/ws"
+	"github.com/hashicorp/go-hclog"
 	"github.com/sipws/sipws/dialer"
 )
 
@@ -35,6 +36,12 @@ type Dialer struct {
 	// raised to 256 so that any control frame fits.
 	ReadBufferSize int
 
+	// Logger, if not nil, receives the backend's logs at Debug level:
+	// each handshake's outcome, and how each connection ended (its close
+	// code, sent or received). Nothing is logged per message. New names it
+	// after the transport's Config.Logger ("wsgobwas").
+	Logger hclog.Logger
+
 	// NetDial, if not nil, opens the TCP connection instead of a zero
 	// net.Dialer. TLS for wss runs over the connection it returns. It is
 	// called from the goroutine of each Dial, so concurrent Dials call it
@@ -60,6 +67,23 @@ type Dialer struct {
 // Dial is safe for concurrent use. The connection it returns is safe for
 // the concurrent use that dialer.Conn describes, and starts no goroutine.
 func (d *Dialer) Dial(ctx context.Context, url string, o dialer.Options) (dialer.Conn, error) {
+	c, err := d.dial(ctx, url, o)
+	if log := d.Logger; log != nil && log.IsDebug() {
+		if err != nil {
+			log.Debug("handshake failed", "url", url, "error", err)
+		} else {
+			log.Debug("handshake done", "url", url)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	c.log = d.Logger
+	return c, nil
+}
+
+// dial is Dial without the logging.
+func (d *Dialer) dial(ctx context.Context, url string, o dialer.Options) (*conn, error) {
 	if err := o.Check(); err != nil {
 		return nil, fmt.Errorf("wsgobwas: %w", err)
 	}

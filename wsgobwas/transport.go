@@ -13,7 +13,11 @@ type Transport struct{ *transport.Base }
 // joins one *transport.ConfigError per invalid field. It may be called
 // concurrently; each transport is independent.
 func New(cfg transport.Config) (*Transport, error) {
-	return NewWithDialer(cfg, &Dialer{})
+	d := &Dialer{}
+	if cfg.Logger != nil {
+		d.Logger = cfg.Logger.Named("wsgobwas")
+	}
+	return NewWithDialer(cfg, d)
 }
 
 // NewWithDialer returns a transport over d, for callers who tune the
