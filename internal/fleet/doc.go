@@ -42,11 +42,17 @@
 // Then, with four collections and debug.FreeOSMemory before each memory
 // reading:
 //   - open/s: transports OPEN per second while opening (the connect storm);
-//   - rss-fresh-B/tr: VmRSS per transport just after all are OPEN, and
-//     rss-B/tr after the steady window, when every connection has received
-//     keepalive pongs and so touched its read buffer (the idle steady state);
-//   - heap-B/tr, stack-B/tr (MemStats HeapAlloc, StackInuse), gosys-B/tr
-//     (what the Go runtime holds from the OS), goroutines/tr, threads;
+//   - rss-fresh-B/tr: VmRSS per transport just after all are OPEN;
+//   - rss-B/tr, the headline: VmRSS per transport once every transport
+//     has had one keepalive round trip (at most one interval later), which
+//     touches its read buffer as any received message would, and before
+//     any reconnection: the OPEN idle transport; with it heap-B/tr,
+//     stack-B/tr (MemStats HeapAlloc, StackInuse), gosys-B/tr (what the Go
+//     runtime holds from the OS), and goroutines/tr (just OPEN);
+//   - rss-churn-B/tr and heap-churn-B/tr: the same at the very end, after
+//     every transport has reconnected once (the re-phase below) and the
+//     steady window: what a fleet that reconnects holds, fragmentation
+//     included;
 //   - then, with -rephase (on by default), every transport is
 //     disconnected and connected again once, in a random order at an even
 //     pace over one -keepalive: opened at once, the transports would all
@@ -56,14 +62,15 @@
 //     ping per transport, in its last 12 s); a fleet that has run a while
 //     has its phases spread, and so has this one;
 //   - over a steady window (-steady, default -keepalive) that starts
-//     -warmup (default -keepalive) after that, so that every transport has
-//     drawn its period and pings: cpu-us/ka, the client's CPU
-//     time (getrusage, user + system) per keepalive round trip (pongs
-//     received, Stats.KeepalivesIn), cpu-%core over the window,
-//     cpu-%core-100k@30s (cpu-us/ka × 100,000 / 27 s, the mean period of a
-//     30 s interval: the "10 % of one core" target), ctxsw/ka (context switches
-//     per round trip: the wake-ups a coalescing scheduler saves), ka/s,
-//     gc/window, dials/window (0 unless flows failed), and srv-cpu-us/ka,
+//     -warmup (default -keepalive) after that, so that every transport
+//     has drawn its period and pings (a run lasts about four intervals,
+//     plus the opening): cpu-us/ka, the client's CPU time (getrusage, user
+//     + system) per keepalive round trip (pongs received,
+//     Stats.KeepalivesIn); cpu-%core over the window; cpu-%core-100k@30s,
+//     cpu-us/ka × 100,000 / 27 s (the mean period of a 30 s interval), for
+//     the "10 % of one core" target; ctxsw/ka, context switches per
+//     round trip (the wake-ups a coalescing scheduler saves); ka/s;
+//     gc/window; dials/window (0 unless flows failed); and srv-cpu-us/ka,
 //     the server child's, for context;
 //   - leftover-goroutines after Disconnect of all (bounded wait: 10 s).
 //
@@ -74,7 +81,7 @@
 // the clients trust through Config.Dial.TLSConfig. It adds the kernel's
 // cost: kernel-B/sock is the growth of /proc/meminfo Slab plus
 // /proc/net/sockstat TCP mem, divided by the growth of sockstat TCP inuse
-// (both ends: 2N sockets) just after opening, kernel-after-B/sock the same
+// (both ends: 2N sockets) at the idle reading, kernel-after-B/sock the same
 // after the steady window; both are machine-wide readings, so another
 // program's activity shows in them. proj100k-MiB projects the client to
 // 100,000 real sockets: (rss-B/tr + the larger kernel-B/sock) × 100,000,

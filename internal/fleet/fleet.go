@@ -91,7 +91,11 @@ type fleetResult struct {
 	openTime  time.Duration // from the first Connect to the last OPEN
 	openDials int           // dials while opening (N if none failed)
 
-	base, opened, after snapshot // before opening; all OPEN; after the steady window
+	// Before opening; all just OPEN; idle, once every transport has had a
+	// keepalive round trip (its read buffer touched), before any
+	// reconnection; after the re-phase and the steady window.
+	base, opened, idle, after snapshot
+	idleWait                  time.Duration // from the last OPEN to the idle snapshot
 
 	pipe int64 // mem: bytes per in-memory connection and its inline server state
 
@@ -200,11 +204,22 @@ func runFleet(cfg fleetConfig, log io.Writer) (*fleetResult, error) {
 	logf("all OPEN in %v (%.0f/s), %d dials; %.0f B RSS, %.0f B heap, %.0f B stack per transport",
 		r.openTime.Round(time.Millisecond), float64(cfg.N)/r.openTime.Seconds(), r.openDials,
 		perN(r.opened.rss-r.base.rss, cfg.N), perN(r.opened.heap-r.base.heap, cfg.N), perN(r.opened.stack-r.base.stack, cfg.N))
+
+	// Idle: every transport has had one keepalive round trip, which
+	// touches its read buffer, as any received message would.
+	if !waitKeepalive(ts, lastOpen.Add(2*cfg.KeepAlive)) {
+		return nil, fmt.Errorf("not every transport had a keepalive round trip within %v of the last OPEN", 2*cfg.KeepAlive)
+	}
+	r.idleWait = time.Since(lastOpen)
+	r.idle = measure(true)
+	logf("idle, after one keepalive round trip each (%v after the last OPEN): %.0f B RSS, %.0f B heap, %.0f B stack per transport",
+		r.idleWait.Round(time.Millisecond), perN(r.idle.rss-r.base.rss, cfg.N), perN(r.idle.heap-r.base.heap, cfg.N), perN(r.idle.stack-r.base.stack, cfg.N))
 	if cfg.MemProfile != "" {
 		if err := writeHeapProfile(cfg.MemProfile); err != nil {
 			return nil, err
 		}
 	}
+	lastOpen = time.Now()
 
 	if cfg.Rephase {
 		logf("re-phasing: each transport reconnects once, at a random moment over %v", cfg.KeepAlive)
@@ -224,6 +239,10 @@ func runFleet(cfg fleetConfig, log io.Writer) (*fleetResult, error) {
 			return nil, err
 		}
 		defer f.Close()
+		// 1000 samples a second rather than 100: the steady state uses a
+		// few per cent of a core. StartCPUProfile then says on stderr that
+		// it cannot set the rate, and keeps this one.
+		runtime.SetCPUProfileRate(1000)
 		if err := pprof.StartCPUProfile(f); err != nil {
 			return nil, err
 		}
@@ -309,6 +328,24 @@ func rephase(ts []*transport.Base, d time.Duration, c int) error {
 	}
 }
 
+// waitKeepalive waits until every transport has received a keepalive
+// pong, or until deadline; it reports whether they all have.
+func waitKeepalive(ts []*transport.Base, deadline time.Time) bool {
+	next := 0
+	for {
+		for next < len(ts) && ts[next].Stats().KeepalivesIn > 0 {
+			next++
+		}
+		if next == len(ts) {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 // keepalives sums the keepalive pongs the transports have received.
 func keepalives(ts []*transport.Base) uint64 {
 	var n uint64
@@ -355,21 +392,23 @@ func perN(v int64, n int) float64 { return float64(v) / float64(n) }
 // printed. Units: B/tr is bytes per transport, /tr per transport.
 func (r *fleetResult) metrics() []metric {
 	n := r.cfg.N
-	o, a, b := r.opened, r.after, r.base
-	sockets := max(o.tcpInuse-b.tcpInuse, 1)
-	kernel := float64(o.slab-b.slab+o.tcpMem-b.tcpMem) / float64(sockets)
+	o, i, a, b := r.opened, r.idle, r.after, r.base
+	sockets := max(i.tcpInuse-b.tcpInuse, 1)
+	kernel := float64(i.slab-b.slab+i.tcpMem-b.tcpMem) / float64(sockets)
 	kernelAfter := float64(a.slab-b.slab+a.tcpMem-b.tcpMem) / float64(max(a.tcpInuse-b.tcpInuse, 1))
-	rssAfter := perN(a.rss-b.rss, n)
+	rss := perN(i.rss-b.rss, n)
 	// The client's CPU per keepalive round trip, and what it makes of
 	// 100,000 flows at 30 s (a mean period of 27 s): µs × pings per second.
 	perKA := float64(r.steadyCPU.Microseconds()) / float64(max(r.steadyKA, 1))
 	m := []metric{
 		{float64(n) / r.openTime.Seconds(), "open/s"},
-		{rssAfter, "rss-B/tr"},
+		{rss, "rss-B/tr"},
 		{perN(o.rss-b.rss, n), "rss-fresh-B/tr"},
-		{perN(a.heap-b.heap, n), "heap-B/tr"},
-		{perN(a.stack-b.stack, n), "stack-B/tr"},
-		{perN(a.sys-b.sys, n), "gosys-B/tr"},
+		{perN(a.rss-b.rss, n), "rss-churn-B/tr"},
+		{perN(i.heap-b.heap, n), "heap-B/tr"},
+		{perN(i.stack-b.stack, n), "stack-B/tr"},
+		{perN(i.sys-b.sys, n), "gosys-B/tr"},
+		{perN(a.heap-b.heap, n), "heap-churn-B/tr"},
 		{perN(int64(o.goroutines-b.goroutines), n), "goroutines/tr"},
 		{perKA, "cpu-us/ka"},
 		{100 * r.steadyCPU.Seconds() / r.steadyWall.Seconds(), "cpu-%core"},
@@ -387,9 +426,9 @@ func (r *fleetResult) metrics() []metric {
 			metric{float64(r.srvCPU.Microseconds()) / float64(max(r.steadyKA, 1)), "srv-cpu-us/ka"},
 			metric{kernel, "kernel-B/sock"},
 			metric{kernelAfter, "kernel-after-B/sock"},
-			metric{float64(o.slab-b.slab) / float64(sockets), "slab-B/sock"},
-			metric{float64(o.tcpMem-b.tcpMem) / float64(sockets), "tcpmem-B/sock"},
-			metric{(rssAfter + max(kernel, kernelAfter)) * 100000 / (1 << 20), "proj100k-MiB"},
+			metric{float64(i.slab-b.slab) / float64(sockets), "slab-B/sock"},
+			metric{float64(i.tcpMem-b.tcpMem) / float64(sockets), "tcpmem-B/sock"},
+			metric{(rss + max(kernel, kernelAfter)) * 100000 / (1 << 20), "proj100k-MiB"},
 		)
 	} else {
 		m = append(m, metric{float64(r.pipe), "pipe-B/tr"})
