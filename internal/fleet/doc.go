@@ -64,8 +64,8 @@
 //   - over a steady window (-steady, default -keepalive) that starts
 //     -warmup (default -keepalive) after that, so that every transport
 //     has drawn its period and pings (a run lasts about four intervals,
-//     plus the opening): cpu-us/ka, the client's CPU time (getrusage, user
-//     + system) per keepalive round trip (pongs received,
+//     plus the opening): cpu-us/ka, the client's CPU time (getrusage: user
+//     and system) per keepalive round trip (pongs received,
 //     Stats.KeepalivesIn); cpu-%core over the window; cpu-%core-100k@30s,
 //     cpu-us/ka × 100,000 / 27 s (the mean period of a 30 s interval), for
 //     the "10 % of one core" target; ctxsw/ka, context switches per
