@@ -106,9 +106,8 @@ func NewBase(cfg Config, d dialer.Dialer) (*Base, error) {
 	if b.viaHost == "" {
 		b.viaHost = randomHex(6) + ".invalid" // as SIP.js builds its Via host
 	}
-	b.status.report = b.reportStatus
-	ev := cfg.Events
-	b.events.Store(&ev)
+	b.status.report = b
+	b.events.Store(&b.cfg.Events) // the Base's own copy: no allocation
 	return b, nil
 }
 

@@ -55,7 +55,14 @@ func CanTransition(from, to Status) bool {
 // StatusChanged sees every transition in order.
 type statusMachine struct {
 	v      atomic.Int32
-	report func(from, to Status, how change)
+	report reporter
+}
+
+// reporter is what a statusMachine reports its changes to: the Base. An
+// interface holding the *Base costs no allocation, where a method value
+// would cost one per transport.
+type reporter interface {
+	reportStatus(from, to Status, how change)
 }
 
 // change says how a status change came about, for reporting.
@@ -80,12 +87,12 @@ func (m *statusMachine) transition(to Status) bool {
 		from := m.load()
 		if !CanTransition(from, to) {
 			if from != to {
-				m.report(from, to, refused)
+				m.report.reportStatus(from, to, refused)
 			}
 			return false
 		}
 		if m.v.CompareAndSwap(int32(from), int32(to)) {
-			m.report(from, to, changed)
+			m.report.reportStatus(from, to, changed)
 			return true
 		}
 	}
@@ -99,6 +106,6 @@ func (m *statusMachine) force(to Status) {
 		if !CanTransition(from, to) {
 			how = forced
 		}
-		m.report(from, to, how)
+		m.report.reportStatus(from, to, how)
 	}
 }

@@ -29,7 +29,7 @@ func TestStatusMachine(t *testing.T) {
 		how      change
 	}
 	var got []report
-	m := statusMachine{report: func(from, to Status, how change) { got = append(got, report{from, to, how}) }}
+	m := statusMachine{report: reportFunc(func(from, to Status, how change) { got = append(got, report{from, to, how}) })}
 	if !m.is(StatusClosed) {
 		t.Fatal("zero status is not CLOSED")
 	}
@@ -61,3 +61,8 @@ func TestStatusMachine(t *testing.T) {
 		t.Errorf("String = %q", s)
 	}
 }
+
+// reportFunc makes a function a reporter.
+type reportFunc func(from, to Status, how change)
+
+func (f reportFunc) reportStatus(from, to Status, how change) { f(from, to, how) }

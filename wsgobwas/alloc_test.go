@@ -1,8 +1,9 @@
 package wsgobwas
 
 import (
-	"bufio"
 	"bytes"
+	"fmt"
+	"io"
 	"net"
 	"runtime"
 	"strings"
@@ -117,8 +118,9 @@ func (stubConn) SetReadDeadline(time.Time) error  { return nil }
 func (stubConn) SetWriteDeadline(time.Time) error { return nil }
 
 // BenchmarkIdleConnHeap measures what one open, idle connection costs: an
-// op is one connection. heap-B/conn is the live heap it holds (the conn,
-// its read buffer of the default size, no write or reassembly buffer),
+// op is one connection. heap-B/conn is the live heap it holds (the conn
+// and its reader, which holds no buffer while idle, no write or reassembly
+// buffer),
 // B/op and allocs/op what opening it allocated. Each iteration opens 1000
 // connections over a stubConn, so the socket (the net package's, about the
 // same for every backend) and the handshake are not counted, and reads the
@@ -133,10 +135,7 @@ func BenchmarkIdleConnHeap(b *testing.B) {
 		runtime.GC()
 		runtime.ReadMemStats(&before)
 		for i := range conns {
-			// A fresh reader, not getReader's pool: what the pool
-			// hands out is live before it is taken.
-			br := bufio.NewReaderSize(stubConn{}, DefaultReadBufferSize)
-			conns[i] = newConn(stubConn{}, br, false, dialer.Options{})
+			conns[i] = newConn(stubConn{}, newReader(stubConn{}, DefaultReadBufferSize), dialer.Options{})
 		}
 		runtime.ReadMemStats(&opened)
 		runtime.GC()
@@ -144,11 +143,51 @@ func BenchmarkIdleConnHeap(b *testing.B) {
 		held += after.HeapAlloc - min(before.HeapAlloc, after.HeapAlloc)
 		allocated += opened.TotalAlloc - before.TotalAlloc
 		mallocs += opened.Mallocs - before.Mallocs
-		clear(conns) // dropped, not closed: Close would pool the readers
+		clear(conns) // dropped, not closed
 	}
 	per := float64(b.N) * n
 	b.ReportMetric(float64(held)/per, "heap-B/conn")
 	b.ReportMetric(float64(allocated)/per, "B/op")
 	b.ReportMetric(float64(mallocs)/per, "allocs/op")
 	b.ReportMetric(0, "ns/op") // the time is the collections', not a connection's
+}
+
+// TestZeroAllocsWaitingRead: a read that finds nothing to read waits on a
+// plain socket without a buffer and takes one from the pool when bytes
+// arrive; a message round trip, in which every read waits, allocates
+// nothing either.
+func TestZeroAllocsWaitingRead(t *testing.T) {
+	msg := sipMessage(450)
+	srv := wstest.ServeSIP(t, func(c net.Conn) {
+		frame := ws.MustCompileFrame(ws.NewTextFrame(msg))
+		// The client's frame: a 2-byte header, a 16-bit length, the mask
+		// key and the payload. Read whole into an array, so that the
+		// server, counted by AllocsPerRun too, allocates nothing.
+		var in [2 + 2 + 4 + 450]byte
+		for { // answer each message once it is read: the client always waits
+			if _, err := io.ReadFull(c, in[:]); err != nil {
+				return
+			}
+			if _, err := c.Write(frame); err != nil {
+				return
+			}
+		}
+	})
+	c := dial(t, &Dialer{}, srv.URL(), dialer.Options{})
+	if c.rd.rc == nil {
+		t.Fatal("a TCP connection without a RawConn: the waiting path is not under test")
+	}
+	allocs := wstest.AllocsPerOp(t, func() error {
+		if err := c.WriteMessage(msg); err != nil {
+			return err
+		}
+		p, err := c.ReadMessage()
+		if err == nil && len(p) != len(msg) {
+			err = fmt.Errorf("read %d bytes, want %d", len(p), len(msg))
+		}
+		return err
+	})
+	if allocs != 0 {
+		t.Errorf("%v allocations per round trip, want 0", allocs)
+	}
 }

@@ -1,7 +1,6 @@
 package wsgobwas
 
 import (
-	"bufio"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -27,7 +26,7 @@ var errClosed = fmt.Errorf("wsgobwas: use of closed connection: %w", net.ErrClos
 
 // conn is one WebSocket connection: the dialer.Conn that Dial returns.
 //
-// Reading state (br, rhdr, msg, rerr) belongs to the goroutine inside
+// Reading state (rd, rhdr, msg, rerr) belongs to the goroutine inside
 // ReadMessage; dialer.Conn guarantees one at a time. Writing state (werr,
 // whdr, frame) belongs to the holder of the write semaphore wsem, which
 // every frame write (message, pong or close) holds from its first byte to
@@ -42,14 +41,13 @@ var errClosed = fmt.Errorf("wsgobwas: use of closed connection: %w", net.ErrClos
 type conn struct {
 	log hclog.Logger // Dialer.Logger; nil: none
 
-	nc    net.Conn
-	limit int64          // Options.ReadLimit()
-	send  dialer.Options // only MaxSendSize is set: for CheckSend
+	nc        net.Conn
+	limit     int64 // Options.ReadLimit()
+	sendLimit int   // Options.SendLimit()
 
 	onPong atomic.Pointer[func([]byte)] // SetPongHandler's function, or nil
 
-	br   *bufio.Reader
-	brWS bool                   // br came from gobwas's pool (bytes followed the handshake)
+	rd   *reader                // the read buffer, held only while bytes are in it
 	rhdr [ws.MaxHeaderSize]byte // scratch for ws.ReadHeaderBuffer; on the heap with the conn
 	msg  *[]byte                // pooled reassembly buffer of the last message, or nil
 	rerr error                  // the error that ended reading; every later read returns it
@@ -65,13 +63,13 @@ type conn struct {
 	closeErr error         // the socket's Close error; set before closed is closed
 }
 
-func newConn(nc net.Conn, br *bufio.Reader, brWS bool, o dialer.Options) *conn {
+func newConn(nc net.Conn, rd *reader, o dialer.Options) *conn {
 	return &conn{
-		nc: nc, br: br, brWS: brWS, limit: o.ReadLimit(),
-		send:   dialer.Options{MaxSendSize: o.SendLimit()},
-		wsem:   make(chan struct{}, 1),
-		done:   make(chan struct{}),
-		closed: make(chan struct{}),
+		nc: nc, rd: rd, limit: o.ReadLimit(),
+		sendLimit: o.SendLimit(),
+		wsem:      make(chan struct{}, 1),
+		done:      make(chan struct{}),
+		closed:    make(chan struct{}),
 	}
 }
 
@@ -94,6 +92,8 @@ func (c *conn) ReadMessage() ([]byte, error) {
 		putBuf(c.msg)
 		c.msg = nil
 	}
+	// So does the read buffer, when nothing is left in it (reader).
+	c.rd.Idle()
 	if c.closing.Load() {
 		return nil, c.endRead(dialer.Abnormal(errClosed))
 	}
@@ -137,14 +137,14 @@ func (c *conn) readMessage() ([]byte, error) {
 		if h.Length > c.limit-have {
 			return nil, c.tooLarge(have, h.Length)
 		}
-		if h.Fin && !fragmented && h.Length <= int64(c.br.Size()) {
+		if h.Fin && !fragmented && h.Length <= int64(c.rd.Size()) {
 			// The common case: a whole message in one frame that fits
 			// in the read buffer is returned in place, without a copy.
-			p, err := c.br.Peek(int(h.Length))
+			p, err := c.rd.Peek(int(h.Length))
 			if err != nil {
 				return nil, c.readFailed(noEOF(err))
 			}
-			c.br.Discard(len(p))
+			c.rd.Discard(len(p))
 			return p, nil
 		}
 		if err := c.appendPayload(h.Length); err != nil {
@@ -166,10 +166,10 @@ func (c *conn) readHeader() (ws.Header, error) {
 	// A clean end of stream falls between frames. ReadHeaderBuffer
 	// reports an end right after the first two header bytes as io.EOF
 	// too, so the first byte is awaited here, where io.EOF is unambiguous.
-	if _, err := c.br.Peek(1); err != nil {
+	if _, err := c.rd.Peek(1); err != nil {
 		return ws.Header{}, err
 	}
-	h, err := ws.ReadHeaderBuffer(c.br, c.rhdr[:])
+	h, err := ws.ReadHeaderBuffer(c.rd, c.rhdr[:])
 	switch {
 	case err == nil:
 		return h, nil
@@ -199,7 +199,7 @@ func (c *conn) appendPayload(n int64) error {
 			b = *nb
 		}
 		m := int(min(n, int64(cap(b)-len(b))))
-		k, err := io.ReadFull(c.br, b[len(b):len(b)+m])
+		k, err := io.ReadFull(c.rd, b[len(b):len(b)+m])
 		*c.msg = b[:len(b)+k]
 		n -= int64(k)
 		if err != nil {
@@ -212,7 +212,7 @@ func (c *conn) appendPayload(n int64) error {
 // control handles one control frame whose header passed ws.CheckHeader, so
 // its payload is at most 125 bytes and fits in the read buffer.
 func (c *conn) control(h ws.Header) error {
-	p, err := c.br.Peek(int(h.Length))
+	p, err := c.rd.Peek(int(h.Length))
 	if err != nil {
 		return c.readFailed(noEOF(err))
 	}
@@ -220,7 +220,7 @@ func (c *conn) control(h ws.Header) error {
 	case ws.OpPing:
 		// The pong waits for a write in progress, then goes out whole.
 		err = c.write(ws.OpPong, p)
-		c.br.Discard(len(p))
+		c.rd.Discard(len(p))
 		if err != nil {
 			return c.writeFailed(err)
 		}
@@ -228,7 +228,7 @@ func (c *conn) control(h ws.Header) error {
 		if f := c.onPong.Load(); f != nil {
 			(*f)(p)
 		}
-		c.br.Discard(len(p))
+		c.rd.Discard(len(p))
 	case ws.OpClose:
 		return c.closeReceived(p)
 	}
@@ -246,12 +246,7 @@ func (c *conn) endRead(err error) error {
 		putBuf(c.msg)
 		c.msg = nil
 	}
-	if c.brWS {
-		ws.PutReader(c.br)
-	} else {
-		putReader(c.br)
-	}
-	c.br = nil
+	c.rd.release()
 	return err
 }
 
@@ -309,7 +304,7 @@ func (c *conn) tooLarge(have, n int64) error {
 // what is left of Close's one second to finish. Once a write has failed,
 // part of its frame may be on the wire, so every later write fails too.
 func (c *conn) WriteMessage(p []byte) error {
-	if err := c.send.CheckSend(p); err != nil {
+	if err := (dialer.Options{MaxSendSize: c.sendLimit}).CheckSend(p); err != nil {
 		return err
 	}
 	op := ws.OpBinary

@@ -28,7 +28,7 @@ func pipeConn(t *testing.T, o dialer.Options) (*conn, net.Conn) {
 	client, peer := net.Pipe()
 	sc := wstest.Serial(t, client)
 	t.Cleanup(func() { peer.Close() })
-	return newConn(sc, getReader(sc, DefaultReadBufferSize), false, o), peer
+	return newConn(sc, newReader(sc, DefaultReadBufferSize), o), peer
 }
 
 func TestCloseWakesReadMessageAtOnce(t *testing.T) {
@@ -125,7 +125,7 @@ func TestReadMessageSmallBuffer(t *testing.T) {
 		wstest.ReadClose(c)
 	})
 	c := dial(t, &Dialer{ReadBufferSize: 16}, srv.URL(), dialer.Options{})
-	if got := c.br.Size(); got != minReadBufferSize {
+	if got := c.rd.Size(); got != minReadBufferSize {
 		t.Errorf("read buffer = %d bytes, want %d", got, minReadBufferSize)
 	}
 	p, err := c.ReadMessage()
@@ -219,8 +219,8 @@ func TestReadSideReleasesBuffers(t *testing.T) {
 		if _, err := c.ReadMessage(); err == nil {
 			t.Fatal("ReadMessage after Close = nil error")
 		}
-		if c.br != nil || c.msg != nil {
-			t.Errorf("read buffer %v and message buffer %v still held after the read side ended", c.br != nil, c.msg != nil)
+		if c.rd.buf != nil || c.msg != nil {
+			t.Errorf("read buffer %v and message buffer %v still held after the read side ended", c.rd.buf != nil, c.msg != nil)
 		}
 	})
 }
@@ -263,7 +263,7 @@ func TestTooLargeReportsSize(t *testing.T) {
 }
 
 // TestDialKeepsHandshakeReader: frames that came with the 101 sit in
-// gobwas's handshake reader, which becomes the connection's.
+// gobwas's handshake reader; the connection's reader takes them.
 func TestDialKeepsHandshakeReader(t *testing.T) {
 	srv := wstest.ServeRaw(t, func(c net.Conn) {
 		br := bufio.NewReader(c)
@@ -276,8 +276,8 @@ func TestDialKeepsHandshakeReader(t *testing.T) {
 		wstest.ReadClose(br)
 	})
 	c := dial(t, &Dialer{}, srv.URL(), dialer.Options{})
-	if !c.brWS {
-		t.Fatalf("the connection does not use gobwas's handshake reader; the test server's timing did not hold")
+	if c.rd.Buffered() == 0 {
+		t.Fatalf("nothing came with the handshake's answer; the test server's timing did not hold")
 	}
 	if p, err := c.ReadMessage(); err != nil || string(p) != "early" {
 		t.Fatalf("ReadMessage = %q, %v; want the frame sent with the handshake", p, err)

@@ -29,9 +29,10 @@ var protocols = []string{dialer.Subprotocol}
 // A Dialer is safe for concurrent use by multiple goroutines, provided its
 // fields are not changed while a Dial is in progress.
 type Dialer struct {
-	// ReadBufferSize is the size of each connection's read buffer, the
-	// one buffer a connection keeps while idle. A message that arrives
-	// in one frame no larger than this is returned without a copy.
+	// ReadBufferSize is the size of each connection's read buffer, which
+	// a connection holds only while bytes are in it (see the package doc,
+	// Memory). A message that arrives in one frame no larger than this is
+	// returned without a copy.
 	// Zero means DefaultReadBufferSize (4096); values below 256 are
 	// raised to 256 so that any control frame fits.
 	ReadBufferSize int
@@ -127,10 +128,12 @@ func (d *Dialer) dial(ctx context.Context, url string, o dialer.Options) (*conn,
 	}
 	if br != nil {
 		// The server's first frames came in with the handshake answer
-		// and sit in gobwas's reader: it becomes the connection's.
-		return newConn(nc, br, true, o), nil
+		// and sit in gobwas's reader: the connection's reader takes them.
+		rd := newReader(nc, size)
+		rd.adopt(br, ws.PutReader)
+		return newConn(nc, rd, o), nil
 	}
-	return newConn(nc, getReader(nc, size), false, o), nil
+	return newConn(nc, newReader(nc, size), o), nil
 }
 
 func (d *Dialer) readBufferSize() int {

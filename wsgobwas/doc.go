@@ -45,11 +45,16 @@
 //
 // # Memory
 //
-// An idle connection holds its read buffer (Dialer.ReadBufferSize, 4 KiB by
-// default) and a few hundred bytes more: about 4.7 KiB in all, besides the
-// socket. Write buffers and the buffer that reassembles fragmented or large
-// messages come from a pool and go back to it, the first after each write,
-// the second when the next read starts. Reading and writing a message, a
+// An idle connection holds no buffer at all: about 600 bytes, besides the
+// socket. Its read buffer (Dialer.ReadBufferSize, 4 KiB by default) is
+// taken from a pool when bytes arrive and goes back at the next message
+// boundary with nothing left unread; on a plain socket the wait for the
+// next frame happens in the runtime's poller without a buffer (the system
+// calls are those of any blocking read), and over TLS, which keeps buffers
+// of its own, it reads one byte into the connection's own array. Write
+// buffers and the buffer that reassembles fragmented or large messages
+// come from a pool and go back to it, the first after each write, the
+// second when the next read starts. Reading and writing a message, a
 // ping or a pong allocates nothing once the pools are warm (messages up to
 // 1 MiB: a larger send limit allocates its frames).
 //
