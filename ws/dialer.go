@@ -15,8 +15,14 @@ import (
 )
 
 // DefaultReadBufferSize is the read buffer of a connection when
-// Dialer.ReadBufferSize is zero: gorilla's own default.
+// Dialer.ReadBufferSize is zero.
 const DefaultReadBufferSize = 4096
+
+// gorillaReadBuffer is the buffer gorilla's own reader keeps for the
+// connection's life: a frame header and a control frame fit, a message is
+// read through it from the pooled read buffer below (idleread.Conn), which
+// an idle connection does not hold.
+const gorillaReadBuffer = 256
 
 // protocols is what every handshake offers; gorilla only reads it.
 var protocols = []string{dialer.Subprotocol}
@@ -34,10 +40,11 @@ var aLongTimeAgo = time.Unix(1, 0)
 // A Dialer is safe for concurrent use by multiple goroutines, provided its
 // fields are not changed while a Dial is in progress.
 type Dialer struct {
-	// ReadBufferSize is the size of each connection's read buffer, which
-	// gorilla keeps for the connection's life. Zero means
-	// DefaultReadBufferSize (4096); values below 125 are raised to 125 so
-	// that any control frame fits. It does not limit message sizes.
+	// ReadBufferSize is the size of each connection's read buffer, taken
+	// from a pool when bytes arrive and given back once they are read, so
+	// that an idle connection holds none (gorilla's own reader keeps 256
+	// bytes). Zero means DefaultReadBufferSize (4096); values below 256
+	// are raised to 256. It does not limit message sizes.
 	ReadBufferSize int
 
 	// Logger, if not nil, receives the backend's logs at Debug level:
@@ -86,6 +93,18 @@ func (d *Dialer) Dial(ctx context.Context, url string, o dialer.Options) (dialer
 }
 
 // dial is Dial without the logging.
+// readBufferSize is ReadBufferSize with its default and minimum applied.
+func (d *Dialer) readBufferSize() int {
+	switch n := d.ReadBufferSize; {
+	case n == 0:
+		return DefaultReadBufferSize
+	case n < gorillaReadBuffer:
+		return gorillaReadBuffer
+	default:
+		return n
+	}
+}
+
 func (d *Dialer) dial(ctx context.Context, url string, o dialer.Options) (*conn, error) {
 	if err := o.Check(); err != nil {
 		return nil, fmt.Errorf("ws: %w", err)
@@ -99,11 +118,11 @@ func (d *Dialer) dial(ctx context.Context, url string, o dialer.Options) (*conn,
 	// that every message goes out as one frame in one write: gorilla
 	// fragments a message that does not fit. The buffers are pooled.
 	size := o.SendLimit()
-	w := watch{netDial: d.NetDial, tlsConfig: o.TLSConfig}
+	w := watch{netDial: d.NetDial, tlsConfig: o.TLSConfig, readBuffer: d.readBufferSize()}
 	gd := websocket.Dialer{
 		NetDialContext:    w.dialTCP,
 		NetDialTLSContext: w.dialTLS,
-		ReadBufferSize:    d.ReadBufferSize,
+		ReadBufferSize:    gorillaReadBuffer,
 		WriteBufferSize:   size,
 		WriteBufferPool:   writePool(size),
 		Subprotocols:      protocols,
@@ -160,11 +179,12 @@ func dialError(ctx context.Context, err error, resp *http.Response) error {
 // the socket is open, the context's end sets a past deadline on it, which
 // fails the pending read or write, and gorilla then closes the socket.
 type watch struct {
-	netDial   func(ctx context.Context, network, addr string) (net.Conn, error)
-	tlsConfig *tls.Config // Options.TLSConfig, only read
-	stopFn    func() bool
-	fired     chan struct{} // closed once the deadline has been set
-	tap       *tap          // the dial's socket, once open
+	netDial    func(ctx context.Context, network, addr string) (net.Conn, error)
+	tlsConfig  *tls.Config // Options.TLSConfig, only read
+	stopFn     func() bool
+	fired      chan struct{} // closed once the deadline has been set
+	tap        *tap          // the dial's socket, once open
+	readBuffer int           // Dialer.ReadBufferSize, defaults applied
 }
 
 // dialTCP is gorilla's NetDialContext: a ws connection, under a tap.
@@ -174,7 +194,7 @@ func (w *watch) dialTCP(ctx context.Context, network, addr string) (net.Conn, er
 	if err != nil {
 		return nil, err
 	}
-	w.tap = newTap(nc, nil)
+	w.tap = newTap(nc, nil, w.readBuffer)
 	return w.tap, nil
 }
 
@@ -199,7 +219,7 @@ func (w *watch) dialTLS(ctx context.Context, network, addr string) (net.Conn, er
 		nc.Close()
 		return nil, err
 	}
-	w.tap = newTap(nc, tc)
+	w.tap = newTap(nc, tc, w.readBuffer)
 	return w.tap, nil
 }
 

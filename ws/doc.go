@@ -68,9 +68,13 @@
 //
 // # Memory
 //
-// An idle connection holds gorilla's read buffer (Dialer.ReadBufferSize,
-// 4 KiB by default) and under a kilobyte of state, the socket's and the
-// tap's included.
+// An idle connection holds no read buffer of 4 KiB: gorilla reads through
+// a 256-byte buffer of its own from a pooled one (Dialer.ReadBufferSize,
+// 4 KiB by default) that is taken when bytes arrive and given back once
+// they are read (internal/idleread: on a plain socket the wait for the
+// next frame runs in the runtime's poller without a buffer). What stays is
+// gorilla's connection state and under a kilobyte of ours, the socket's
+// and the tap's included.
 // The write buffer comes from a pool shared by connections with the same
 // size and goes back after each message; the message buffer of ReadMessage
 // comes from a pool too and goes back when the next ReadMessage starts.

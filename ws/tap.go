@@ -7,6 +7,7 @@ import (
 	"net"
 
 	"github.com/sipws/sipws/dialer"
+	"github.com/sipws/sipws/internal/idleread"
 )
 
 // A tap is the socket under gorilla: it passes the server's bytes through
@@ -74,10 +75,15 @@ var replacement = [closeLen]byte{0x88, 0x02, 0x03, 0xe8}
 // masking key.
 const maxHeader = 14
 
-func newTap(raw net.Conn, tc *tls.Conn) *tap {
-	t := &tap{Conn: raw, raw: raw, tls: tc}
+// newTap puts a tap over raw, or over tc for wss, with reads through an
+// idleread.Conn whose buffers are size bytes: an idle connection holds no
+// read buffer, and gorilla's own stays small.
+func newTap(raw net.Conn, tc *tls.Conn, size int) *tap {
+	t := &tap{raw: raw, tls: tc}
 	if tc != nil {
-		t.Conn = tc
+		t.Conn = idleread.NewConn(tc, size)
+	} else {
+		t.Conn = idleread.NewConn(raw, size)
 	}
 	return t
 }

@@ -121,7 +121,7 @@ func TestTap(t *testing.T) {
 				if end == nil {
 					end = io.EOF
 				}
-				tp := newTap(&chunked{rest: tt.stream, rng: rng, err: end}, nil)
+				tp := newTap(&chunked{rest: tt.stream, rng: rng, err: end}, nil, 256)
 				var got []byte
 				var err error
 				for range 100000 {

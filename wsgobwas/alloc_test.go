@@ -12,6 +12,7 @@ import (
 
 	"github.com/gobwas/ws"
 	"github.com/sipws/sipws/dialer"
+	"github.com/sipws/sipws/internal/idleread"
 	"github.com/sipws/sipws/internal/wstest"
 )
 
@@ -135,7 +136,7 @@ func BenchmarkIdleConnHeap(b *testing.B) {
 		runtime.GC()
 		runtime.ReadMemStats(&before)
 		for i := range conns {
-			conns[i] = newConn(stubConn{}, newReader(stubConn{}, DefaultReadBufferSize), dialer.Options{})
+			conns[i] = newConn(stubConn{}, idleread.NewReader(stubConn{}, DefaultReadBufferSize), dialer.Options{})
 		}
 		runtime.ReadMemStats(&opened)
 		runtime.GC()
@@ -174,7 +175,7 @@ func TestZeroAllocsWaitingRead(t *testing.T) {
 		}
 	})
 	c := dial(t, &Dialer{}, srv.URL(), dialer.Options{})
-	if c.rd.rc == nil {
+	if !c.rd.Polled() {
 		t.Fatal("a TCP connection without a RawConn: the waiting path is not under test")
 	}
 	allocs := wstest.AllocsPerOp(t, func() error {

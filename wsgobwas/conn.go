@@ -11,6 +11,7 @@ import (
 	"github.com/gobwas/ws"
 	"github.com/hashicorp/go-hclog"
 	"github.com/sipws/sipws/dialer"
+	"github.com/sipws/sipws/internal/idleread"
 )
 
 // minGrow is the first step of the reassembly buffer; it then at most
@@ -47,7 +48,7 @@ type conn struct {
 
 	onPong atomic.Pointer[func([]byte)] // SetPongHandler's function, or nil
 
-	rd   *reader                // the read buffer, held only while bytes are in it
+	rd   *idleread.Reader       // the read buffer, held only while bytes are in it
 	rhdr [ws.MaxHeaderSize]byte // scratch for ws.ReadHeaderBuffer; on the heap with the conn
 	msg  *[]byte                // pooled reassembly buffer of the last message, or nil
 	rerr error                  // the error that ended reading; every later read returns it
@@ -63,7 +64,7 @@ type conn struct {
 	closeErr error         // the socket's Close error; set before closed is closed
 }
 
-func newConn(nc net.Conn, rd *reader, o dialer.Options) *conn {
+func newConn(nc net.Conn, rd *idleread.Reader, o dialer.Options) *conn {
 	return &conn{
 		nc: nc, rd: rd, limit: o.ReadLimit(),
 		sendLimit: o.SendLimit(),
@@ -92,7 +93,7 @@ func (c *conn) ReadMessage() ([]byte, error) {
 		putBuf(c.msg)
 		c.msg = nil
 	}
-	// So does the read buffer, when nothing is left in it (reader).
+	// So does the read buffer, when nothing is left in it (idleread).
 	c.rd.Idle()
 	if c.closing.Load() {
 		return nil, c.endRead(dialer.Abnormal(errClosed))
@@ -246,7 +247,7 @@ func (c *conn) endRead(err error) error {
 		putBuf(c.msg)
 		c.msg = nil
 	}
-	c.rd.release()
+	c.rd.Release()
 	return err
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/gobwas/ws"
 	"github.com/sipws/sipws/dialer"
+	"github.com/sipws/sipws/internal/idleread"
 	"github.com/sipws/sipws/internal/wstest"
 )
 
@@ -28,7 +29,7 @@ func pipeConn(t *testing.T, o dialer.Options) (*conn, net.Conn) {
 	client, peer := net.Pipe()
 	sc := wstest.Serial(t, client)
 	t.Cleanup(func() { peer.Close() })
-	return newConn(sc, newReader(sc, DefaultReadBufferSize), o), peer
+	return newConn(sc, idleread.NewReader(sc, DefaultReadBufferSize), o), peer
 }
 
 func TestCloseWakesReadMessageAtOnce(t *testing.T) {
@@ -219,8 +220,8 @@ func TestReadSideReleasesBuffers(t *testing.T) {
 		if _, err := c.ReadMessage(); err == nil {
 			t.Fatal("ReadMessage after Close = nil error")
 		}
-		if c.rd.buf != nil || c.msg != nil {
-			t.Errorf("read buffer %v and message buffer %v still held after the read side ended", c.rd.buf != nil, c.msg != nil)
+		if c.rd.Holding() || c.msg != nil {
+			t.Errorf("read buffer %v and message buffer %v still held after the read side ended", c.rd.Holding(), c.msg != nil)
 		}
 	})
 }

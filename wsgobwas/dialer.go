@@ -10,6 +10,7 @@ import (
 	"github.com/gobwas/ws"
 	"github.com/hashicorp/go-hclog"
 	"github.com/sipws/sipws/dialer"
+	"github.com/sipws/sipws/internal/idleread"
 )
 
 // DefaultReadBufferSize is the read buffer of a connection when
@@ -129,11 +130,11 @@ func (d *Dialer) dial(ctx context.Context, url string, o dialer.Options) (*conn,
 	if br != nil {
 		// The server's first frames came in with the handshake answer
 		// and sit in gobwas's reader: the connection's reader takes them.
-		rd := newReader(nc, size)
-		rd.adopt(br, ws.PutReader)
+		rd := idleread.NewReader(nc, size)
+		rd.Adopt(br, ws.PutReader)
 		return newConn(nc, rd, o), nil
 	}
-	return newConn(nc, newReader(nc, size), o), nil
+	return newConn(nc, idleread.NewReader(nc, size), o), nil
 }
 
 func (d *Dialer) readBufferSize() int {

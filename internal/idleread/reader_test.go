@@ -1,4 +1,4 @@
-package wsgobwas
+package idleread
 
 import (
 	"io"
@@ -38,7 +38,7 @@ func tcpPair(t *testing.T) (client, server net.Conn) {
 // gives it back when the socket has nothing yet.
 func TestReaderHoldsBufferOnlyWithBytes(t *testing.T) {
 	client, server := tcpPair(t)
-	rd := newReader(client, DefaultReadBufferSize)
+	rd := NewReader(client, 4096)
 	if rd.rc == nil {
 		t.Fatal("no RawConn on a TCP connection")
 	}
@@ -75,7 +75,7 @@ func TestReaderHoldsBufferOnlyWithBytes(t *testing.T) {
 func TestReaderWithoutRawConn(t *testing.T) {
 	client, server := net.Pipe()
 	defer client.Close()
-	rd := newReader(client, 256)
+	rd := NewReader(client, 256)
 	if rd.rc != nil {
 		t.Fatal("a pipe has a RawConn?")
 	}
@@ -92,5 +92,27 @@ func TestReaderWithoutRawConn(t *testing.T) {
 	server.Close()
 	if _, err := rd.Peek(1); err != io.EOF {
 		t.Errorf("Peek after the peer closed = %v, want io.EOF", err)
+	}
+}
+
+// TestConn: reads through a Conn come in whatever sizes the caller asks
+// for, and the Conn holds a buffer only while bytes it read are unread.
+func TestConn(t *testing.T) {
+	client, server := tcpPair(t)
+	c := NewConn(client, 4096)
+	go server.Write([]byte("0123456789"))
+	p := make([]byte, 4)
+	if n, err := io.ReadFull(c, p); n != 4 || err != nil || string(p) != "0123" {
+		t.Fatalf("ReadFull = %d %q, %v", n, p, err)
+	}
+	if !c.Holding() {
+		t.Fatal("6 bytes unread and no buffer held")
+	}
+	rest := make([]byte, 6)
+	if n, err := io.ReadFull(c, rest); n != 6 || err != nil || string(rest) != "456789" {
+		t.Fatalf("ReadFull = %d %q, %v", n, rest, err)
+	}
+	if c.Holding() {
+		t.Fatal("a buffer held with nothing unread")
 	}
 }
