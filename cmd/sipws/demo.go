@@ -21,10 +21,11 @@ const (
 	demoKeepAlive           = 2 * time.Second
 	demoReconnectionTimeout = 500 * time.Millisecond
 	demoReconnections       = 2
+	demoFailback            = time.Second
 )
 
 // runDemo starts two loopback servers, then shows connect, requests,
-// keepalives, failover and a clean disconnect.
+// keepalives, failover, failback and a clean disconnect.
 func runDemo(ctx context.Context, o options, stdout, stderr io.Writer) (err error) {
 	r := newReport(stdout)
 	primary, err := sipserver.Start(sipserver.Options{Name: "primary"})
@@ -53,6 +54,7 @@ func runDemo(ctx context.Context, o options, stdout, stderr io.Writer) (err erro
 		ConnectionTimeout:       o.timeout,
 		ReconnectionTimeout:     demoReconnectionTimeout,
 		MaxReconnectionAttempts: demoReconnections,
+		FailbackInterval:        demoFailback,
 		KeepAliveInterval:       keep,
 		KeepAlivePongTimeout:    keep,
 		TraceSIP:                o.trace,
@@ -65,8 +67,8 @@ func runDemo(ctx context.Context, o options, stdout, stderr io.Writer) (err erro
 	}
 	fmt.Fprintf(stdout, "sipws demo, backend %s: two loopback SIP-over-WebSocket servers and one transport\n", o.backend)
 	fmt.Fprintf(stdout, "  primary   %s  weight 10\n  secondary %s  weight 1\n", servers[0].URI, servers[1].URI)
-	fmt.Fprintf(stdout, "  keepalive every %v (period drawn in [0.8, 1) of it), pong timeout %v; %d reconnection attempts, %v apart\n\n",
-		keep, keep, demoReconnections, demoReconnectionTimeout)
+	fmt.Fprintf(stdout, "  keepalive every %v (period drawn in [0.8, 1) of it), pong timeout %v; %d reconnection attempts, %v apart (±50%%); failback probes every %v\n\n",
+		keep, keep, demoReconnections, demoReconnectionTimeout, demoFailback)
 	defer func() { err = errors.Join(err, disconnect(r, tr, o.timeout)) }()
 
 	ua := sipua.New("alice", "127.0.0.1", false)
@@ -90,9 +92,8 @@ func runDemo(ctx context.Context, o options, stdout, stderr io.Writer) (err erro
 	}
 
 	step("stopping the primary: reconnection attempts, then failover")
-	if err := primary.Close(); err != nil {
-		return err
-	}
+	primary.SetHandshake(sipserver.HandshakeCloseTCP) // down: every connection cut at once
+	primary.DropAll()
 	if err := awaitServer(ctx, r, servers[1].URI, o.timeout+demoReconnections*demoReconnectionTimeout); err != nil {
 		return err
 	}
@@ -101,6 +102,14 @@ func runDemo(ctx context.Context, o options, stdout, stderr io.Writer) (err erro
 		return err
 	}
 	if err := awaitPong(ctx, r, 2*keep); err != nil {
+		return err
+	}
+	step("the primary is back: failback, make-before-break, and a new REGISTER there")
+	primary.SetHandshake(sipserver.HandshakeAccept)
+	if err := awaitServer(ctx, r, servers[0].URI, demoFailback+o.timeout); err != nil {
+		return err
+	}
+	if _, _, err := transact(ctx, r, tr, ua.Register(600), "REGISTER", o.timeout); err != nil {
 		return err
 	}
 	step("Disconnect: close 1000, no reconnection")

@@ -126,7 +126,8 @@ func sipRequests(t *testing.T, s *sipserver.Server) []*sipmsg.Message {
 
 // The demo shows, in order: OPEN on the primary, both answers, a keepalive
 // round trip, the primary lost, its retries failing, the failover, OPEN on
-// the secondary, its answer, and a clean close. With each backend.
+// the secondary, its answer, the failback to the primary with no status
+// change, a REGISTER there, and a clean close. With each backend.
 func TestDemo(t *testing.T) {
 	for _, backend := range []string{"ws", "gobwas"} {
 		t.Run(backend, func(t *testing.T) {
@@ -149,10 +150,13 @@ func TestDemo(t *testing.T) {
 				`failover .*\(primary\) is marked in error`,
 				`connected .*\(secondary\)`,
 				`answer +OPTIONS 200 OK`,
+				`left .*\(secondary\): transport: moved to a better server \(failback\)`,
+				`connected .*\(primary\)`,
+				`answer +REGISTER 200 OK`,
 				`status +OPEN -> CLOSING`,
 				`status +CLOSING -> CLOSED`,
-				`closed .*\(secondary\), by Disconnect`,
-				`stats .* failovers 1$`,
+				`closed .*\(primary\), by Disconnect`,
+				`stats .* failovers 1, failbacks 1$`,
 			)
 			if r.stderr != "" {
 				t.Errorf("stderr not empty:\n%s", r.stderr)

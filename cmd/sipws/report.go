@@ -105,6 +105,10 @@ func (r *report) events() transport.Events {
 				r.printf("closed     %s, by Disconnect", r.server(s.URI))
 				return
 			}
+			if errors.Is(err, transport.ErrFailback) {
+				r.printf("left       %s: %v", r.server(s.URI), err)
+				return
+			}
 			r.failed(s.URI, err)
 			r.printf("lost       %s: %v", r.server(s.URI), err)
 		},

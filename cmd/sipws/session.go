@@ -58,9 +58,9 @@ func disconnect(r *report, tr *transport.Base, timeout time.Duration) error {
 	defer cancel()
 	err := tr.Disconnect(ctx)
 	st := tr.Stats()
-	r.printf("stats      messages out %d, in %d; keepalives out %d, in %d (last RTT %v); dials %d, reconnects %d, failovers %d",
+	r.printf("stats      messages out %d, in %d; keepalives out %d, in %d (last RTT %v); dials %d, reconnects %d, failovers %d, failbacks %d",
 		st.MessagesOut, st.MessagesIn, st.KeepalivesOut, st.KeepalivesIn, st.LastKeepaliveRTT.Round(time.Microsecond),
-		st.Dials, st.Reconnects, st.Failovers)
+		st.Dials, st.Reconnects, st.Failovers, st.Failbacks)
 	if err != nil {
 		return fmt.Errorf("disconnect: %w", err)
 	}
