@@ -268,16 +268,6 @@ func (fu *future[T]) settle(d time.Duration) bool {
 	}
 }
 
-// returned reports, without waiting, whether the call has returned.
-func (fu *future[T]) returned() bool {
-	select {
-	case <-fu.done:
-		return true
-	default:
-		return false
-	}
-}
-
 func (e *env) callEnded(what string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()

@@ -140,35 +140,6 @@ func (f *flow) waitEvents(d time.Duration, cond func(events) bool) (events, bool
 	}
 }
 
-// waitAny waits at most d until cond holds, looking again at every event of
-// the server s and of the transport, and reports whether it did: for a
-// condition on both, such as a pong at the server or a drop reported by
-// the transport.
-func (f *flow) waitAny(s *sipserver.Server, d time.Duration, cond func() bool) bool {
-	ctx, cancel := context.WithTimeout(f.e.ctx, d)
-	defer cancel()
-	done := make(chan struct{})
-	defer func() { <-done }()
-	go func() {
-		defer close(done)
-		for {
-			_, changed := f.ev.snapshot()
-			if cond() {
-				cancel()
-				return
-			}
-			select {
-			case <-changed:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-	s.Wait(ctx, cond)
-	cancel()
-	return cond()
-}
-
 // attempts returns the connection attempts so far: the transitions to
 // CONNECTING.
 func (f *flow) attempts() int {

@@ -35,7 +35,8 @@ func TestOriginFor(t *testing.T) {
 
 func TestHandshakeHeader(t *testing.T) {
 	o := Options{Header: http.Header{"User-Agent": {"ua"}}}
-	o.Header["x-token"] = []string{"a"} // a name as a caller may write it: not canonical
+	lower := "x-token" // a name as a caller may write it: not canonical
+	o.Header[lower] = []string{"a"}
 	h := o.HandshakeHeader("wss://s.example.com:443/")
 	if got := h.Get("Origin"); got != "https://s.example.com" {
 		t.Errorf("Origin %q", got)
@@ -44,7 +45,7 @@ func TestHandshakeHeader(t *testing.T) {
 		t.Errorf("header %v, want the caller's, canonical, plus Origin", h)
 	}
 	h["X-Token"][0] = "changed"
-	if o.Header["x-token"][0] != "a" {
+	if o.Header[lower][0] != "a" {
 		t.Error("changing the result changed the Options")
 	}
 	if h := (Options{NoOrigin: true}).HandshakeHeader("ws://s"); len(h) != 0 {

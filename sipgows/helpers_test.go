@@ -195,10 +195,9 @@ func newRequest(b *Bridge, method sip.RequestMethod, user string) *sip.Request {
 
 // eventLog records the transport events the user's callbacks see.
 type eventLog struct {
-	mu     sync.Mutex
-	list   []string
-	drops  []drop
-	notify chan struct{}
+	mu    sync.Mutex
+	list  []string
+	drops []drop
 }
 
 type drop struct {

@@ -518,12 +518,6 @@ func appendSeconds(b []byte, d time.Duration) []byte {
 	return b
 }
 
-// jsonServer is one wsServers entry as MarshalJSON writes it.
-type jsonServer struct {
-	WsURI  string `json:"wsUri"`
-	Weight int    `json:"weight"`
-}
-
 // jsonConfig is the object MarshalJSON writes, in Config's order.
 type jsonConfig struct {
 	Servers                 selector.Servers `json:"wsServers,omitempty"`

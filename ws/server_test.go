@@ -62,11 +62,3 @@ func waitFor(t testing.TB, s *sipserver.Server, what string, cond func() bool) {
 		t.Fatalf("waiting for %s: %v", what, err)
 	}
 }
-
-// closeReceived waits for the client's close frame on sc.
-func closeReceived(t testing.TB, s *sipserver.Server, sc *sipserver.Conn) (int, string) {
-	t.Helper()
-	waitFor(t, s, "the client's close frame", func() bool { _, _, ok := sc.CloseReceived(); return ok })
-	code, reason, _ := sc.CloseReceived()
-	return code, reason
-}

@@ -238,7 +238,7 @@ func TestWriteFrame(t *testing.T) {
 	if err := WriteFrame(&b, ws.OpBinary, false, []byte{1, 2, 3}); err != nil {
 		t.Fatal(err)
 	}
-	f, err := ws.ReadFrame(&b)
+	f, err := ReadFrame(&b)
 	if err != nil || f.Header.OpCode != ws.OpBinary || f.Header.Fin || f.Header.Masked || !bytes.Equal(f.Payload, []byte{1, 2, 3}) {
 		t.Errorf("wrote %+v %v (%v), want an unmasked, non-final binary frame of 1 2 3", f.Header, f.Payload, err)
 	}
