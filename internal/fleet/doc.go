@@ -70,8 +70,11 @@
 //     cpu-us/ka × 100,000 / 27 s (the mean period of a 30 s interval), for
 //     the "10 % of one core" target; ctxsw/ka, context switches per
 //     round trip (the wake-ups a coalescing scheduler saves); ka/s;
-//     gc/window; dials/window (0 unless flows failed); and srv-cpu-us/ka,
-//     the server child's, for context;
+//     gc/window; dials/window (0 unless flows failed); srv-cpu-us/ka,
+//     the server child's, for context; and others-%core and steal-%core,
+//     the machine's CPU (/proc/stat) that neither the client nor the server
+//     used in the window, and the hypervisor's steal: another program's
+//     load shows there, and a figure taken under it is suspect;
 //   - leftover-goroutines after Disconnect of all (bounded wait: 10 s).
 //
 // -mode real: the server is a child process (this program with

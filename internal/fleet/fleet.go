@@ -103,7 +103,8 @@ type fleetResult struct {
 	steadyWall          time.Duration
 	steadyKA            uint64 // keepalive round trips (pongs received) in the window
 	steadyCSW, steadyGC int64
-	steadyDials         int // dials in the window: 0 unless flows failed
+	steadyDials         int      // dials in the window: 0 unless flows failed
+	machine             cpuTicks // the machine's CPU over the window
 
 	closeTime time.Duration // Disconnect of every transport
 	leftover  int           // goroutines above the baseline after it
@@ -252,9 +253,12 @@ func runFleet(cfg fleetConfig, log io.Writer) (*fleetResult, error) {
 	if srv != nil {
 		srv0 = procCPU(srv.cmd.Process.Pid)
 	}
+	m0 := readCPUTicks()
 	s0 := light()
 	time.Sleep(cfg.Steady)
 	s1 := light()
+	m1 := readCPUTicks()
+	r.machine = cpuTicks{m1.busy - m0.busy, m1.steal - m0.steal, m1.total - m0.total}
 	if srv != nil {
 		r.srvCPU = procCPU(srv.cmd.Process.Pid) - srv0
 	}
@@ -418,6 +422,10 @@ func (r *fleetResult) metrics() []metric {
 		{float64(r.steadyGC), "gc/window"},
 		{float64(r.steadyDials), "dials/window"},
 		{float64(a.threads), "threads"},
+		// What else ran on the machine during the window, in % of one
+		// core: a figure taken beside another heavy program is suspect.
+		{100 * (r.machine.busy - r.steadyCPU.Seconds() - r.srvCPU.Seconds()) / r.steadyWall.Seconds(), "others-%core"},
+		{100 * r.machine.steal / r.steadyWall.Seconds(), "steal-%core"},
 		{float64(r.leftover), "leftover-goroutines"},
 		{loadavg(), "load1"},
 	}

@@ -244,6 +244,35 @@ func utsString(b []int8) string {
 	return string(s)
 }
 
+// cpuTicks is the machine's CPU time from the first line of /proc/stat,
+// all CPUs together, in seconds: busy (neither idle nor iowait), steal
+// (taken by the hypervisor), and the total.
+type cpuTicks struct{ busy, steal, total float64 }
+
+func readCPUTicks() cpuTicks {
+	b, _ := os.ReadFile("/proc/stat")
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line)
+	if len(f) < 9 || f[0] != "cpu" {
+		return cpuTicks{}
+	}
+	var v [10]float64
+	for i := 1; i < len(f) && i <= 10; i++ {
+		v[i-1], _ = strconv.ParseFloat(f[i], 64)
+	}
+	// user nice system idle iowait irq softirq steal guest guest_nice;
+	// guest time is already counted in user.
+	var t cpuTicks
+	for i := range 8 {
+		t.total += v[i]
+	}
+	t.busy = t.total - v[3] - v[4]
+	t.steal = v[7]
+	const hz = 100 // USER_HZ
+	t.busy, t.steal, t.total = t.busy/hz, t.steal/hz, t.total/hz
+	return t
+}
+
 // loadavg returns the 1-minute load average: another engineer's build on
 // this shared machine shows here.
 func loadavg() float64 {

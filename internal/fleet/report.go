@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -57,6 +58,21 @@ func header() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "goos: %s\ngoarch: %s\npkg: github.com/sipws/sipws/internal/fleet\ncpu: %s\nkernel: %s\ngo: %s\n",
 		runtime.GOOS, runtime.GOARCH, cpu, kernel, runtime.Version())
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		var rev, modified string
+		for _, kv := range bi.Settings {
+			switch kv.Key {
+			case "vcs.revision":
+				rev = kv.Value
+			case "vcs.modified":
+				modified = kv.Value
+			}
+		}
+		if rev != "" {
+			// go build stamps the commit it built; go run does not.
+			fmt.Fprintf(&b, "build: commit %.12s, uncommitted changes: %s\n", rev, modified)
+		}
+	}
 	if rev, err := exec.Command("git", "rev-parse", "--short", "HEAD").Output(); err == nil {
 		core := []string{"transport", "ws", "wsgobwas", "dialer", "keepalive", "sipmsg", "selector", "internal/bufpool"}
 		diff, _ := exec.Command("git", append([]string{"diff", "HEAD", "--stat", "--"}, core...)...).Output()
@@ -65,7 +81,7 @@ func header() string {
 		if len(diff) > 0 {
 			summary = strings.TrimSpace(lines[len(lines)-1])
 		}
-		fmt.Fprintf(&b, "commit: %s (core packages: %s)\n", strings.TrimSpace(string(rev)), summary)
+		fmt.Fprintf(&b, "checkout: %s (core packages: %s)\n", strings.TrimSpace(string(rev)), summary)
 	}
 	return b.String()
 }
