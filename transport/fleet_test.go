@@ -3,6 +3,7 @@ package transport
 import (
 	"context"
 	"errors"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -415,6 +416,59 @@ func TestHistograms(t *testing.T) {
 		}
 		if st.KeepaliveRTT.Count != 2 || st.KeepaliveRTT.Counts[0] != 2 {
 			t.Errorf("KeepaliveRTT %+v, want two instant round trips", st.KeepaliveRTT)
+		}
+	})
+}
+
+// TestKeepaliveClockFleetLeavesNoGoroutine: 10,000 transports on one
+// network, all on the shared keepalive clock with a pong timeout, ping and
+// get their pongs for three periods; then Disconnect of each ends every
+// goroutine the transports started, and the clock keeps none of its own
+// (issue 16). goleak in TestMain checks the same after the bubble.
+func TestKeepaliveClockFleetLeavesNoGoroutine(t *testing.T) {
+	const n = 10_000
+	synctest.Test(t, func(t *testing.T) {
+		netw := dialertest.NewNetwork(t)
+		ss := servers(t, "ws://edge.test")
+		netw.Listen(ss[0].URI, sipServer(false, nil))
+		before := runtime.NumGoroutine()
+		cfg := Config{
+			Servers:              ss,
+			KeepAliveInterval:    30 * time.Second,
+			KeepAlivePongTimeout: 10 * time.Second,
+		}
+		fleet := make([]*Base, n)
+		for i := range fleet {
+			b, err := NewBase(cfg, netw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fleet[i] = b
+			if err := b.Connect(context.Background()); err != nil {
+				t.Fatalf("transport %d: Connect: %v", i, err)
+			}
+		}
+		time.Sleep(3*cfg.KeepAliveInterval + time.Second) // virtual: three periods
+		synctest.Wait()
+		var pongs uint64
+		for i, b := range fleet {
+			st := b.Stats()
+			if st.KeepalivesIn < 3 || st.PongTimeouts != 0 || st.Dials != 1 {
+				t.Fatalf("transport %d: %d pongs, %d pong timeouts, %d dials; want 3 or more, 0, 1", i, st.KeepalivesIn, st.PongTimeouts, st.Dials)
+			}
+			pongs += st.KeepalivesIn
+		}
+		if during := runtime.NumGoroutine() - before; during > 2*n {
+			t.Errorf("%d goroutines for %d OPEN transports and their server handlers, want at most 2 each", during, n)
+		}
+		for _, b := range fleet {
+			if err := b.Disconnect(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		synctest.Wait()
+		if left := runtime.NumGoroutine() - before; left > 0 {
+			t.Errorf("%d goroutines left after Disconnect of %d transports (%d pongs), want 0", left, n, pongs)
 		}
 	})
 }

@@ -255,3 +255,55 @@ func TestWebSocketPingWrongPayload(t *testing.T) {
 		}
 	})
 }
+
+// TestOptionsKeepaliveAnyFinal: in options mode any final response is the
+// pong, a 405 as well as a 200, and a provisional one is not: a server that
+// answers only 100 Trying cuts the flow at the pong timeout. The answers
+// are consumed either way, never delivered.
+func TestOptionsKeepaliveAnyFinal(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		answers []int
+		holds   bool
+	}{
+		{"100+405 holds", []int{100, 405}, true},
+		{"100 only cut", []int{100}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				ss := servers(t, "ws://a")
+				s := newSetup(t, Config{Servers: ss, KeepAliveMode: keepalive.Options, KeepAliveInterval: 5 * time.Second,
+					KeepAlivePongTimeout: 2 * time.Second})
+				l := s.net.Listen(ss[0].URI, func(c *dialertest.ServerConn) {
+					for {
+						p, err := c.ReadMessage()
+						if err != nil {
+							return
+						}
+						var req sipmsg.Message
+						if req.Parse(p) != nil || !bytes.Equal(req.Method(), []byte("OPTIONS")) {
+							continue
+						}
+						for _, code := range tc.answers {
+							c.WriteMessage(sipmsg.AppendResponse(nil, &req, code, "Answer", "srv"))
+						}
+					}
+				})
+				if err := s.b.Connect(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+				time.Sleep(26 * time.Second) // at least 5 periods of [4 s, 5 s)
+				st := s.b.Stats()
+				if tc.holds && (len(l.Conns()) != 1 || st.PongTimeouts != 0 || st.KeepalivesIn < 5) {
+					t.Errorf("%d connections, %d pong timeouts, %d pongs: want the one flow to hold, 5 pongs or more", len(l.Conns()), st.PongTimeouts, st.KeepalivesIn)
+				}
+				if !tc.holds && st.PongTimeouts == 0 {
+					t.Errorf("no pong timeout with only provisional answers: a 1xx must not count as the pong")
+				}
+				if m := s.log.messages(); len(m) != 0 {
+					t.Errorf("keepalive answers delivered as messages: %q", m)
+				}
+			})
+		})
+	}
+}

@@ -185,3 +185,34 @@ func TestServerErrorNilCause(t *testing.T) {
 		t.Errorf("ConnectError.Error() = %q", got)
 	}
 }
+
+// TestSendTooLarge: a message over Dial.MaxSendSize fails at Send with an
+// error wrapping dialer.ErrSendTooLarge; nothing is written, and the flow
+// stays OPEN for the next message.
+func TestSendTooLarge(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cfg := Config{Servers: servers(t, "ws://a")}
+		cfg.Dial.MaxSendSize = len(options)
+		s := newSetup(t, cfg)
+		got := make(chan string, 4)
+		s.net.Listen(cfg.Servers[0].URI, sipServer(false, got))
+		if err := s.b.Connect(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		big := strings.Replace(options, "OPTIONS ", "MESSAGE ", 1) + "x"
+		if err := s.b.Send(context.Background(), []byte(big)); !errors.Is(err, dialer.ErrSendTooLarge) {
+			t.Fatalf("Send of %d bytes with MaxSendSize %d = %v, want dialer.ErrSendTooLarge", len(big), len(options), err)
+		}
+		msg := big[:len(big)-1]
+		if err := s.b.Send(context.Background(), []byte(msg)); err != nil {
+			t.Fatalf("Send of a message within the limit after it: %v", err)
+		}
+		synctest.Wait()
+		if p := <-got; p != msg {
+			t.Errorf("server got %q first, want only the message within the limit", p)
+		}
+		if st := s.b.Status(); st != StatusOpen || s.b.Stats().Dials != 1 {
+			t.Errorf("status %v after %d dials, want OPEN after 1", st, s.b.Stats().Dials)
+		}
+	})
+}

@@ -3,6 +3,7 @@ package transport
 import (
 	"bytes"
 	"context"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -117,6 +118,39 @@ func TestTraceRequestBeforeAnswer(t *testing.T) {
 		sent, got := strings.Index(log, "SIP sending"), strings.Index(log, "SIP received")
 		if sent < 0 || got < 0 || got < sent {
 			t.Errorf("the answer was traced before its request (sent at %d, received at %d):\n%s", sent, got, log)
+		}
+	})
+}
+
+// failWrites makes every WriteMessage of its connections fail.
+type failWrites struct{ d dialer.Dialer }
+
+func (f *failWrites) Dial(ctx context.Context, url string, o dialer.Options) (dialer.Conn, error) {
+	c, err := f.d.Dial(ctx, url, o)
+	if err != nil {
+		return nil, err
+	}
+	return failWritesConn{c}, nil
+}
+
+type failWritesConn struct{ dialer.Conn }
+
+var errWriteRefused = errors.New("write refused")
+
+func (failWritesConn) WriteMessage([]byte) error { return errWriteRefused }
+
+// TestTraceSendFailed: a message whose write fails is traced as sending,
+// before the write, and then as failed, with the write's error.
+func TestTraceSendFailed(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s, _, out := traced(t, func(d dialer.Dialer) dialer.Dialer { return &failWrites{d} })
+		if err := s.b.Send(context.Background(), []byte(options)); !errors.Is(err, errWriteRefused) {
+			t.Fatalf("Send = %v, want the write's error", err)
+		}
+		log := out()
+		sending, failed := strings.Index(log, "SIP sending"), strings.Index(log, "SIP send failed")
+		if sending < 0 || failed < sending || !strings.Contains(log[failed:], errWriteRefused.Error()) {
+			t.Errorf("want \"SIP sending\", then \"SIP send failed\" with the write's error:\n%s", log)
 		}
 	})
 }
