@@ -59,10 +59,10 @@ var readCases = []testCase{
 	},
 	{
 		name: "Conn/CloseEchoesCode",
-		rule: should("the close frame that answers the server's carries the server's code (none when the server's had none), so that both ends agree on why the connection ended (RFC 6455 §5.5.1: \"typically echos the status code it received\")"),
+		rule: should("the close frame that answers the server's carries the server's code (none when the server's had none; 1014 too, past gorilla's own table), so that both ends agree on why the connection ended (RFC 6455 §5.5.1: \"typically echos the status code it received\")"),
 		run: func(e *env) {
 			s := silentServer(e, sipserver.Options{})
-			for _, code := range []int{4000, dialer.CloseGoingAway, dialer.CloseNoStatus} {
+			for _, code := range []int{4000, dialer.CloseGoingAway, 1014, dialer.CloseNoStatus} {
 				c, sc := e.open(s, dialer.Options{})
 				r := e.reader(c)
 				if err := sc.CloseWith(code, "why"); err != nil {
@@ -129,7 +129,7 @@ var readCases = []testCase{
 	},
 	{
 		name: "Conn/ReadErrorPermanent",
-		rule: must("once ReadMessage has returned an error, every later call returns an error at once, with the same close code: after a close frame, a dropped stream, or Close (package dialer: \"Errors are permanent\")"),
+		rule: must("once ReadMessage has returned an error, every later call returns an error at once, with the same close code and reason: after a close frame, a dropped stream, or Close (package dialer: \"Errors are permanent\")"),
 		run: func(e *env) {
 			s := silentServer(e, sipserver.Options{})
 			for _, end := range []struct {
@@ -154,8 +154,8 @@ var readCases = []testCase{
 						_, err := c.ReadMessage()
 						return err
 					})
-					if ce2, ok := asCloseError(again); !ok || ce2.Code != ce.Code {
-						e.t.Errorf("after %s, ReadMessage call %d after the first error (%v) returned %v; want the same close code %d", end.what, i+2, first, again, ce.Code)
+					if ce2, ok := asCloseError(again); !ok || ce2.Code != ce.Code || ce2.Reason != ce.Reason {
+						e.t.Errorf("after %s, ReadMessage call %d after the first error (%v) returned %v; want the same close code %d and reason %q", end.what, i+2, first, again, ce.Code, ce.Reason)
 						break
 					}
 				}
