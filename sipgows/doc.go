@@ -18,7 +18,7 @@
 // Set up, the bridge is three calls, and one more per request:
 //
 //	bridge, err := sipgows.New(sipgows.Config{Transport: tr})
-//	ua, err := sipgo.NewUA(bridge.UserAgentOption())   // diago.NewDiago(ua) works unchanged
+//	ua, err := sipgo.NewUA(bridge.UserAgentOption())   // diago.NewDiago(ua, diago.WithTransport(…)): README.md
 //	bridge.Prepare(req)                                // transport WS, a destination without DNS
 //
 // The transport is the caller's: connect it, and disconnect it after

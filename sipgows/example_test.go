@@ -87,8 +87,11 @@ func ExampleBridge_UserAgentOption() {
 		if err != nil {
 			return err
 		}
+		defer tr.Disconnect(context.Background()) // right after New: recovery runs until Disconnect
 		bridge, _ := sipgows.New(sipgows.Config{Transport: tr})
+		defer bridge.Close()
 		ua, _ := sipgo.NewUA(bridge.UserAgentOption(), sipgo.WithUserAgent("alice"), sipgo.WithUserAgentHostname("example.com"))
+		defer ua.Close()
 		client, _ := sipgo.NewClient(ua)
 		register = func() { // on every Connected: the first, and after each failover
 			req := sip.NewRequest(sip.REGISTER, sip.Uri{User: "alice", Host: "example.com"})

@@ -188,6 +188,22 @@ var pipeCases = []pipeCase{
 		},
 	},
 	{
+		name: "NoPingToSipgo",
+		rule: "the bridge never sends sipgo a WebSocket ping, nor anything else of its own: sipgo v1.7.3 " +
+			"desyncs on a ping with a payload; across an hour of idle virtual time, only the messages delivered arrive",
+		run: func(t *testing.T, f *fakeTransport, b *Bridge) {
+			c, _ := dialPipe(t, b, Destination)
+			f.deliver(t, []byte(options))
+			if h, p := readFrame(t, c); h.OpCode != gws.OpText || string(p) != options {
+				t.Fatalf("frame %+v %q, want the delivered message as TEXT", h, p)
+			}
+			c.SetReadDeadline(time.Now().Add(time.Hour))
+			if n, err := c.Read(make([]byte, 1)); !errors.Is(err, os.ErrDeadlineExceeded) {
+				t.Errorf("idle pipe read %d bytes, %v; want nothing until the deadline", n, err)
+			}
+		},
+	},
+	{
 		name: "PrimaryPipe",
 		rule: "inbound traffic goes to one primary pipe, the oldest open one, in order; when sipgo closes it, " +
 			"the next oldest takes over; the others carry only what they are owed",

@@ -36,6 +36,9 @@ func Example() {
 		fmt.Println(err)
 		return
 	}
+	// Disconnect right after New: a Connect that fails leaves recovery
+	// dialing in the background until Disconnect.
+	defer t.Disconnect(context.Background())
 	responses := make(chan string, 1)
 	t.SetEvents(transport.Events{
 		Connected: func(s selector.Server) { fmt.Println("connected to", s.URI) },

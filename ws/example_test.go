@@ -32,6 +32,9 @@ func Example() {
 		fmt.Println(err)
 		return
 	}
+	// Disconnect right after New: a Connect that fails leaves recovery
+	// dialing in the background until Disconnect.
+	defer t.Disconnect(context.Background())
 	responses := make(chan string, 1)
 	t.SetEvents(transport.Events{
 		// m is valid only during the call: keep a copy of what is needed.

@@ -31,11 +31,14 @@ func Example() {
 			fmt.Println(err)
 			return
 		}
+		// Disconnect right after New: a Connect that fails leaves
+		// recovery dialing in the background until Disconnect.
+		defer t.Disconnect(context.Background())
+		fleet = append(fleet, t)
 		if err := t.Connect(ctx); err != nil {
 			fmt.Println(err)
 			return
 		}
-		fleet = append(fleet, t)
 	}
 	fmt.Println("open:", len(srv.Conns()), "connections")
 	for _, t := range fleet {

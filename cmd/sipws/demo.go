@@ -145,7 +145,7 @@ func awaitServer(ctx context.Context, r *report, uri string, timeout time.Durati
 
 // logger returns the transport's logger on stderr. Errors always show;
 // with showSIP (-trace, or traceSip in the config) the SIP trace lines
-// (Trace level, "SIP sent", "SIP received"...) show; with -v the other
+// (Trace level, "SIP sending", "SIP received"...) show; with -v the other
 // lines do (Debug, Info, Warn, and with showSIP the other Trace lines).
 // Without -v the report already shows every event the other lines would
 // repeat.

@@ -526,7 +526,8 @@ func TestProbeConfigErrors(t *testing.T) {
 // lines and no SIP message; both show both.
 func TestProbeTraceAndVerbose(t *testing.T) {
 	s := startServer(t, sipserver.Options{})
-	sipLine := regexp.MustCompile(`(?m)^\S+ \[TRACE\] sipws\.transport: SIP (sent|received)`)
+	sentLine := regexp.MustCompile(`(?m)^\S+ \[TRACE\] sipws\.transport: SIP sending`)
+	receivedLine := regexp.MustCompile(`(?m)^\S+ \[TRACE\] sipws\.transport: SIP received`)
 	infoLine := regexp.MustCompile(`(?m)^\S+ \[INFO\] +sipws\.transport: connected`)
 	anyOther := regexp.MustCompile(`(?m)^\S+ \[(DEBUG|INFO|WARN)\]`)
 	for _, tc := range []struct {
@@ -542,8 +543,10 @@ func TestProbeTraceAndVerbose(t *testing.T) {
 		if r.status != 0 {
 			t.Fatalf("%q: %v", tc.flags, r)
 		}
-		if got := sipLine.MatchString(r.stderr); got != tc.sip {
-			t.Errorf("%q: SIP trace lines shown: %v, want %v\n%s", tc.flags, got, tc.sip, r.stderr)
+		for _, line := range []*regexp.Regexp{sentLine, receivedLine} {
+			if got := line.MatchString(r.stderr); got != tc.sip {
+				t.Errorf("%q: SIP trace lines %q shown: %v, want %v\n%s", tc.flags, line, got, tc.sip, r.stderr)
+			}
 		}
 		if got := infoLine.MatchString(r.stderr); got != tc.info {
 			t.Errorf("%q: Info lines shown: %v, want %v\n%s", tc.flags, got, tc.info, r.stderr)
