@@ -55,7 +55,8 @@ var personas = []persona{
 	// Asterisk pings with "\r\n\r\n" and answers no CRLF; over wss it
 	// sends sips: Request-URIs.
 	// Its period here (2 s, 90 s for real) is above the pong timeout, as
-	// for real: in CRLF mode a server's own "\r\n\r\n" counts as a pong
+	// for real: a server's own "\r\n\r\n" is not a pong, but as every
+	// message read it is a sign of life that postpones the pong timeout
 	// (keepalive.Keeper.Received), which would hide the missing pongs if it
 	// came more often than the pong timeout.
 	{sipserver.Asterisk, sipserver.PersonaOptions{KeepAlive: 2 * time.Second}, keepalive.WebSocketPing, false, []string{"ws", "wss"}},

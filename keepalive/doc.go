@@ -23,10 +23,10 @@
 //     flow has failed: [Config.OnFailure] is called once and pings stop. The
 //     owner closes the connection and calls [Keeper.Stop].
 //   - [Keeper.Received] sees every incoming message first. A message made
-//     only of CR and LF bytes is keepalive traffic, never a SIP message: in
-//     [CRLF] mode it counts as a pong, and in every mode, when it is exactly
-//     a double CRLF, it is the server's own ping (Asterisk pings this way)
-//     and is answered with [CRLFPong].
+//     only of CR and LF bytes is keepalive traffic, never a SIP message. When
+//     it is exactly a double CRLF, it is the server's own ping (Asterisk
+//     pings this way), answered with [CRLFPong] in every mode and never a
+//     pong to ours; any other is, in [CRLF] mode, the pong.
 //   - In the other modes the owner sends the ping ([Config.Ping]) and
 //     reports its pong ([Keeper.Pong]): a Pong frame echoing the ping's
 //     payload, a final response to the OPTIONS.

@@ -16,7 +16,8 @@ type Mode uint8
 
 const (
 	// CRLF pings with a double CRLF and takes any message made only of CR
-	// and LF bytes as the pong (RFC 5626 §3.5.1, SIP.js). JSON "crlf".
+	// and LF bytes as the pong, except a double CRLF, which is the server's
+	// own ping (RFC 5626 §3.5.1, SIP.js). JSON "crlf".
 	// FreeSWITCH and OpenSIPS never answer it over WebSocket.
 	CRLF Mode = iota
 
