@@ -98,6 +98,9 @@ func TestOptionsCheck(t *testing.T) {
 		{"header name with CRLF", Options{Header: http.Header{"X-A\r\nX-B": {"1"}}}},
 		{"empty header name", Options{Header: http.Header{"": {"1"}}}},
 		{"negative MaxMessageSize", Options{MaxMessageSize: -1}},
+		{"header value with CRLF", Options{Header: http.Header{"X-Token": {"a\r\nX-Injected: 1"}}}},
+		{"header value with LF", Options{Header: http.Header{"X-Token": {"ok", "a\nb"}}}},
+		{"header value with NUL", Options{Header: http.Header{"X-Token": {"a\x00"}}}},
 	}
 	for _, tt := range bad {
 		if err := tt.o.Check(); !errors.Is(err, ErrOptions) {

@@ -165,8 +165,9 @@ func (o Options) ReadLimit() int64 {
 var ErrOptions = errors.New("dialer: invalid options")
 
 // Check reports whether a Dialer can use o: MaxMessageSize and MaxSendSize
-// are not negative, Origin holds no line break,
-// and every Header name is an HTTP token (RFC 9110 §5.1) that the
+// are not negative, Origin holds no line break, no Header value holds a
+// line break or NUL (either would let a value write header lines of its
+// own), and every Header name is an HTTP token (RFC 9110 §5.1) that the
 // handshake does not write itself (Upgrade, Connection and the
 // Sec-WebSocket-* headers). A Dialer calls it before it opens a socket and
 // fails with its error, which wraps ErrOptions. Check only reads o.
@@ -180,9 +181,14 @@ func (o Options) Check() error {
 	if strings.ContainsAny(o.Origin, "\r\n") {
 		return fmt.Errorf("%w: Origin %q holds a line break", ErrOptions, o.Origin)
 	}
-	for k := range o.Header {
+	for k, vs := range o.Header {
 		if !isToken(k) {
 			return fmt.Errorf("%w: header name %q is not a token", ErrOptions, k)
+		}
+		for _, v := range vs {
+			if strings.ContainsAny(v, "\r\n\x00") {
+				return fmt.Errorf("%w: header %s: value %q holds a line break or NUL", ErrOptions, k, v)
+			}
 		}
 		switch http.CanonicalHeaderKey(k) {
 		case "Sec-Websocket-Protocol":

@@ -2,9 +2,12 @@ package transport
 
 import (
 	"context"
+	"io"
 	"os"
 	"sync"
 	"testing"
+
+	"github.com/hashicorp/go-hclog"
 
 	"github.com/sipws/sipws/dialer"
 	"github.com/sipws/sipws/internal/race"
@@ -34,10 +37,21 @@ func (c *nopConn) Close(int, string) error {
 // parsed, checked and delivered (or a keepalive pong consumed). Pools drop
 // items under the race detector, so this runs without -race only (the
 // project's test script runs it so).
+//
+// With a real logger below Debug, and TraceSIP on, it is the same: every
+// log call on the message path is behind IsTrace or IsDebug (issue 10,
+// item 11), since a call made with arguments allocates them.
 func TestBaseZeroAllocs(t *testing.T) {
 	if race.Enabled {
 		t.Skip("sync.Pool drops items under -race; run without -race")
 	}
+	t.Run("null logger", func(t *testing.T) { testBaseZeroAllocs(t, nil, false) })
+	t.Run("Info logger, TraceSIP on", func(t *testing.T) {
+		testBaseZeroAllocs(t, hclog.New(&hclog.LoggerOptions{Level: hclog.Info, Output: io.Discard}), true)
+	})
+}
+
+func testBaseZeroAllocs(t *testing.T, logger hclog.Logger, traceSIP bool) {
 	invite, err := os.ReadFile("../sipmsg/testdata/invite-sdp.sip")
 	if err != nil {
 		t.Fatal(err)
@@ -45,6 +59,8 @@ func TestBaseZeroAllocs(t *testing.T) {
 	b, err := NewBase(Config{
 		Servers:           servers(t, "ws://a"),
 		KeepAliveInterval: 30e9, // timers armed, as in production
+		Logger:            logger,
+		TraceSIP:          traceSIP,
 		Events:            Events{Message: func(*sipmsg.Message) {}, StatusChanged: func(Status, Status) {}},
 	}, dialFunc(func(context.Context, string, dialer.Options) (dialer.Conn, error) {
 		return &nopConn{closed: make(chan struct{})}, nil

@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -469,6 +470,76 @@ func TestKeepaliveClockFleetLeavesNoGoroutine(t *testing.T) {
 		synctest.Wait()
 		if left := runtime.NumGoroutine() - before; left > 0 {
 			t.Errorf("%d goroutines left after Disconnect of %d transports (%d pongs), want 0", left, n, pongs)
+		}
+	})
+}
+
+// limitPeak records how many dials of the transports sharing it run at
+// once, under a dialer.Limit.
+type limitPeak struct {
+	d         dialer.Dialer
+	now, peak atomic.Int32
+}
+
+func (c *limitPeak) Dial(ctx context.Context, url string, o dialer.Options) (dialer.Conn, error) {
+	n := c.now.Add(1)
+	defer c.now.Add(-1)
+	for p := c.peak.Load(); n > p && !c.peak.CompareAndSwap(p, n); p = c.peak.Load() {
+	}
+	return c.d.Dial(ctx, url, o)
+}
+
+// TestLimitSharedByTransports: 20 transports share one dialer.Limit of 4
+// over a server whose handshakes take 1 s. At most 4 handshakes run at
+// once across all of them (issue 14: a process-wide bound); a transport
+// whose turn has not come within its ConnectionTimeout (2.5 s) fails that
+// attempt, as if the server were slow, and retries; every transport ends
+// OPEN.
+func TestLimitSharedByTransports(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		netw := dialertest.NewNetwork(t)
+		ss := servers(t, "ws://edge.test")
+		l := netw.Listen(ss[0].URI, sipServer(false, nil))
+		l.SetHandshakeDelay(time.Second)
+		counted := &limitPeak{d: netw}
+		shared := dialer.Limit(counted, 4)
+		cfg := Config{Servers: ss, ConnectionTimeout: 2500 * time.Millisecond, MaxReconnectionAttempts: 10,
+			ReconnectionTimeout: time.Second}
+		fleet := make([]*Base, 20)
+		for i := range fleet {
+			b, err := NewBase(cfg, shared)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer b.Disconnect(context.Background())
+			fleet[i] = b
+		}
+		errs := make(chan error, len(fleet))
+		for _, b := range fleet {
+			go func() {
+				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+				defer cancel()
+				errs <- b.Connect(ctx)
+			}()
+		}
+		for range fleet {
+			if err := <-errs; err != nil {
+				t.Fatalf("Connect: %v", err)
+			}
+		}
+		if p := counted.peak.Load(); p > 4 {
+			t.Errorf("%d handshakes at once through a Limit of 4", p)
+		}
+		var timedOut uint64
+		for _, b := range fleet {
+			if st := b.Stats(); st.Dials > 1 {
+				timedOut += st.Dials - 1
+			}
+		}
+		// 20 handshakes of 1 s, 4 at a time, and a 2.5 s timeout: the
+		// third wave and later time out waiting, and retry.
+		if timedOut == 0 {
+			t.Errorf("no attempt failed: 20 handshakes of 1 s, 4 at a time, cannot all start within a 2.5 s ConnectionTimeout")
 		}
 	})
 }
