@@ -61,7 +61,7 @@ func (c *conn) shutdown(code int, reason string, frame bool) (did bool) {
 
 // sendClose writes a close frame holding the write semaphore and reports
 // whether it went out whole. The frame never starts in the middle of
-// another: a write in progress gets what is left of closeTimeout to finish,
+// another: a write in progress gets what is left of dialer.CloseTimeout to finish,
 // cut short by the socket's write deadline, and the wait for it ends with
 // dialer.CloseTimeout even on a socket that ignores deadlines.
 func (c *conn) sendClose(code int, reason string) bool {

@@ -35,7 +35,7 @@ var errClosed = fmt.Errorf("wsgobwas: use of closed connection: %w", net.ErrClos
 //
 // wsem is a one-slot channel rather than a sync.Mutex so that a writer
 // waiting for it can give up: WriteMessage and pongs when the connection
-// starts closing (done), the close frame when closeTimeout has passed. A
+// starts closing (done), the close frame when dialer.CloseTimeout has passed. A
 // goroutine waiting on a channel is also durably blocked for
 // testing/synctest, where a mutex waiter would stop virtual time. Sending
 // and receiving on it allocates nothing.

@@ -187,6 +187,12 @@ func fleetMain(args []string) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
+	if *prof != "" {
+		if err := os.MkdirAll(*prof, 0o755); err != nil {
+			fmt.Fprintf(os.Stderr, "-profile: %v\n", err)
+			return 2
+		}
+	}
 	var cfgs []fleetConfig
 	for _, mode := range list(*modes) {
 		for _, sch := range list(*schemes) {
