@@ -41,7 +41,7 @@ var pingerCases = []testCase{
 	},
 	{
 		name: "Pinger/PongReachesHandler",
-		rule: must("the function given to SetPongHandler gets the payload of every Pong frame, the answer to Ping and an unsolicited one alike, from inside ReadMessage, before the message that follows the pong is returned; Pongs are still not messages (dialer.Pinger.SetPongHandler)"),
+		rule: must("the function given to SetPongHandler gets the payload of every Pong frame, the answer to Ping and an unsolicited one alike, from inside ReadMessage, before the message that follows the pong is returned; Pongs are still not messages; the server's Pings are still answered, and never reach the handler (dialer.Pinger.SetPongHandler)"),
 		run: func(e *env) {
 			s := e.server(sipserver.Options{}) // answers SIP requests, after the pongs it owes
 			s.SetAnswerPings(false)
@@ -80,6 +80,21 @@ var pingerCases = []testCase{
 			}
 			if got := seen(); !slices.Equal(got, []string{"echo me", "unsolicited"}) {
 				e.t.Errorf("the pong handler got %q; want [\"echo me\" \"unsolicited\"]", got)
+			}
+
+			// A Ping from the server, with the handler set: still answered
+			// with a Pong echoing it, and not a pong for the handler.
+			serverSend(e, sc, sipserver.OpPing, true, []byte("server ping"))
+			serverSendText(e, sc, "after the ping")
+			if got := r.next(patience, `"after the ping"`); string(got) != "after the ping" {
+				e.t.Errorf("ReadMessage returned %q; want %q: a ping is not a message", truncate(got), "after the ping")
+			}
+			e.waitFor(s, patience, func() bool { return len(sc.Pongs()) > 0 || ended(sc) })
+			if got := sc.Pongs(); len(got) != 1 || string(got[0]) != "server ping" {
+				e.t.Errorf("with a pong handler set, the server's Ping was answered with %q; want one Pong echoing \"server ping\"", got)
+			}
+			if got := seen(); len(got) != 2 {
+				e.t.Errorf("the pong handler got %q; want only the two Pongs, not the server's Ping", got)
 			}
 		},
 	},

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -306,4 +307,53 @@ func TestOptionsKeepaliveAnyFinal(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestWebSocketPingServerPings: in ws-ping mode, with the transport's pong
+// handler installed, the server's own WebSocket Pings are still answered
+// with Pongs echoing them, and they are not taken for the pong to the
+// transport's pings: the flow holds on its own pongs, and the server's
+// pings, each answered, count as no pong.
+func TestWebSocketPingServerPings(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ss := servers(t, "ws://a")
+		s := newSetup(t, Config{Servers: ss, KeepAliveMode: keepalive.WebSocketPing, KeepAliveInterval: 5 * time.Second,
+			KeepAlivePongTimeout: 2 * time.Second})
+		l := s.net.Listen(ss[0].URI, func(c *dialertest.ServerConn) {
+			for {
+				if _, err := c.ReadMessage(); err != nil {
+					return
+				}
+			}
+		})
+		if err := s.b.Connect(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		srv := l.Conns()[0]
+		const serverPings = 20
+		for i := range serverPings { // one a second, between the transport's own
+			time.Sleep(time.Second)
+			if err := srv.Ping([]byte(fmt.Sprintf("server %d", i))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		time.Sleep(time.Second)
+		synctest.Wait()
+		pongs := srv.Pongs()
+		if len(pongs) != serverPings {
+			t.Fatalf("%d Pongs from the transport, want %d, one per server Ping", len(pongs), serverPings)
+		}
+		for i, p := range pongs {
+			if want := fmt.Sprintf("server %d", i); string(p) != want {
+				t.Errorf("Pong %d carries %q, want %q", i, p, want)
+			}
+		}
+		st := s.b.Stats()
+		if st.PongTimeouts != 0 || len(l.Conns()) != 1 {
+			t.Errorf("%d pong timeouts, %d connections: want the one flow to hold", st.PongTimeouts, len(l.Conns()))
+		}
+		if st.KeepalivesIn > st.KeepalivesOut || st.KeepalivesOut < 3 {
+			t.Errorf("keepalives out %d, in %d: want at least 3 pings, and no more pongs than pings", st.KeepalivesOut, st.KeepalivesIn)
+		}
+	})
 }
