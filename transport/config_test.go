@@ -97,6 +97,9 @@ func TestConfigErrors(t *testing.T) {
 			Dial: dialer.Options{Header: http.Header{"Sec-WebSocket-Protocol": {"chat"}}}}, fields: []string{"dial.header"}},
 		{name: "header name that is not a token", cfg: Config{Servers: selector.Servers{{URI: "ws://a"}},
 			Dial: dialer.Options{Header: http.Header{"X-A\r\nX-B": {"1"}}}}, fields: []string{"dial.header"}},
+		{name: "jitter above 1", json: `{"wsServers": "ws://a", "reconnectionJitter": 1.5}`, fields: []string{"reconnectionJitter"}},
+		{name: "header value with a line break", cfg: Config{Servers: selector.Servers{{URI: "ws://a"}},
+			Dial: dialer.Options{Header: http.Header{"X-Token": {"a\r\nX-Injected: 1"}}}}, fields: []string{"dial.header"}},
 		{name: "recovery min above max", json: `{"wsServers": "ws://a", "connectionRecoveryMinInterval": 40, "connectionRecoveryMaxInterval": 30}`,
 			fields: []string{"connectionRecoveryMinInterval"}},
 	} {

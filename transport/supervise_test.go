@@ -299,8 +299,8 @@ func TestRecoveryBackOffFactory(t *testing.T) {
 	})
 }
 
-// TestRecoveryResetOnSuccess: after a successful open the recovery count
-// starts again from zero.
+// TestRecoveryBounds: the recovery waits, random(0, 2^n) + 1 s, clamped to
+// [RecoveryMinInterval, RecoveryMaxInterval].
 func TestRecoveryBounds(t *testing.T) {
 	for _, tc := range []struct {
 		name string

@@ -15,7 +15,7 @@ import (
 // This file holds what is particular to this backend on gorilla/websocket:
 // its pooled message buffers, what gorilla lets it report, its knobs. The
 // rules every backend keeps are the conformance suite's
-// (conformance_test.go), the tests shared with wsgobwas are
+// (backend_test.go), the tests shared with wsgobwas are
 // wstest.RunBackend's (backend_test.go), and the close-frame tap has its
 // own (tap_test.go).
 

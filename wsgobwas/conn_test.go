@@ -20,7 +20,7 @@ import (
 
 // This file holds what is particular to this backend: its write
 // semaphore, its read buffers, what it reports. The rules every backend
-// keeps are the conformance suite's (conformance_test.go), and the tests
+// keeps are the conformance suite's (backend_test.go), and the tests
 // shared with ws are wstest.RunBackend's (backend_test.go).
 
 // pipeConn returns a connection over net.Pipe, with o, and the server's

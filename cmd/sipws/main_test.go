@@ -469,7 +469,8 @@ func TestProbeKeepaliveOff(t *testing.T) {
 		if r.status != 0 {
 			t.Fatalf("%v", r)
 		}
-		// With a 50 ms interval, 300 ms hold at least 5 pings.
+		// With a 50 ms interval, 300 ms hold about 6 pings; 3 is the
+		// bound a loaded machine still meets.
 		if got := pings(s); (got >= 3) != tc.pings || (!tc.pings && got != 0) {
 			t.Errorf("%q: %d keepalive pings, want some: %v", tc.args, got, tc.pings)
 		}
