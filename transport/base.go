@@ -84,7 +84,7 @@ func (w *waiter) settle(err error) {
 // NewBase validates cfg and returns a transport over d, CLOSED until
 // Connect. The error joins one *ConfigError per invalid field.
 func NewBase(cfg Config, d dialer.Dialer) (*Base, error) {
-	cfg, err := cfg.clone().withDefaults()
+	cfg, err := cfg.snapshot().withDefaults()
 	if d == nil {
 		err = errorsJoin(err, &ConfigError{"dialer", errNilDialer})
 	}

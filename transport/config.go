@@ -49,7 +49,8 @@ const (
 // Dial.TLSConfig (with its certificate pools) included, so changing the
 // caller's Config, or the maps and pools it points to, afterwards has no
 // effect on the transport. Events, Logger and NewRecoveryBackOff are
-// shared.
+// shared. Transports made one after another from an unchanged pool share
+// one copy of it, which nothing changes: a fleet holds its roots once.
 type Config struct {
 	// Servers is the SIP.js "wsServers" list: ws:// or wss:// URIs with
 	// weights. The highest weight not in error is tried first.

@@ -2,9 +2,15 @@ package transport
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"errors"
 	"fmt"
+	"math/big"
 	"runtime"
 	"strings"
 	"sync"
@@ -345,5 +351,60 @@ func TestConfigTLSCopied(t *testing.T) {
 	c.Dial.TLSConfig.NextProtos[0] = "changed via Config()"
 	if o := b.dialOptions(b.Config().Servers[0]); o.TLSConfig.NextProtos[0] != "first" {
 		t.Errorf("Config() handed out the transport's own TLS config")
+	}
+}
+
+// selfSigned returns a fresh self-signed certificate, for pools.
+func selfSigned(t *testing.T, name string) *x509.Certificate {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name},
+		NotBefore: time.Now(), NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// TestConfigTLSPoolShared: transports made from one tls.Config share one
+// copy of its root pool, never the caller's; a root added to the caller's
+// pool afterwards reaches the next transport only, and Config() hands out
+// a copy of the pool, not the shared one.
+func TestConfigTLSPoolShared(t *testing.T) {
+	pool := x509.NewCertPool()
+	pool.AddCert(selfSigned(t, "root one"))
+	cfg := Config{Servers: servers(t, "wss://a")}
+	cfg.Dial.TLSConfig = &tls.Config{RootCAs: pool}
+	newBase := func() *Base {
+		b, err := NewBase(cfg, dialertest.NewNetwork(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	b1, b2 := newBase(), newBase()
+	p1, p2 := b1.cfg.Dial.TLSConfig.RootCAs, b2.cfg.Dial.TLSConfig.RootCAs
+	if p1 == pool || p1 != p2 || !p1.Equal(pool) {
+		t.Fatalf("pools %p and %p for the caller's %p: want one shared copy, equal to it", p1, p2, pool)
+	}
+	pool.AddCert(selfSigned(t, "root two"))
+	b3 := newBase()
+	p3 := b3.cfg.Dial.TLSConfig.RootCAs
+	if p3 == p1 || !p3.Equal(pool) {
+		t.Errorf("after the caller added a root, the next transport's pool %p (equal: %v) is the old copy %p", p3, p3.Equal(pool), p1)
+	}
+	if p1.Equal(pool) {
+		t.Error("the caller's new root reached the transports made before it")
+	}
+	if c := b1.Config().Dial.TLSConfig.RootCAs; c == p1 || !c.Equal(p1) {
+		t.Errorf("Config() handed out the shared pool %p (copy %p)", p1, c)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -432,7 +433,6 @@ func TestKeepaliveClockFleetLeavesNoGoroutine(t *testing.T) {
 		netw := dialertest.NewNetwork(t)
 		ss := servers(t, "ws://edge.test")
 		netw.Listen(ss[0].URI, sipServer(false, nil))
-		before := runtime.NumGoroutine()
 		cfg := Config{
 			Servers:              ss,
 			KeepAliveInterval:    30 * time.Second,
@@ -459,7 +459,7 @@ func TestKeepaliveClockFleetLeavesNoGoroutine(t *testing.T) {
 			}
 			pongs += st.KeepalivesIn
 		}
-		if during := runtime.NumGoroutine() - before; during > 2*n {
+		if during := ownGoroutines(); during > 2*n {
 			t.Errorf("%d goroutines for %d OPEN transports and their server handlers, want at most 2 each", during, n)
 		}
 		for _, b := range fleet {
@@ -468,8 +468,10 @@ func TestKeepaliveClockFleetLeavesNoGoroutine(t *testing.T) {
 			}
 		}
 		synctest.Wait()
-		if left := runtime.NumGoroutine() - before; left > 0 {
-			t.Errorf("%d goroutines left after Disconnect of %d transports (%d pongs), want 0", left, n, pongs)
+		if left := ownGoroutines(); left != 0 {
+			var stacks strings.Builder
+			pprof.Lookup("goroutine").WriteTo(&stacks, 1)
+			t.Errorf("%d goroutines left after Disconnect of %d transports (%d pongs), want 0:\n%s", left, n, pongs, stacks.String())
 		}
 	})
 }
@@ -542,4 +544,27 @@ func TestLimitSharedByTransports(t *testing.T) {
 			t.Errorf("no attempt failed: 20 handshakes of 1 s, 4 at a time, cannot all start within a 2.5 s ConnectionTimeout")
 		}
 	})
+}
+
+// ownGoroutines counts the goroutines running this module's code, other
+// than the tests' own: the transports', the keepalive timers' and the
+// in-memory servers'. runtime.NumGoroutine would also count, for a moment,
+// the runtime's finalizer goroutine while it runs a finalizer.
+func ownGoroutines() int {
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			buf = buf[:n]
+			break
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+	count := 0
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		if strings.Contains(g, "github.com/sipws/sipws/") && !strings.Contains(g, "github.com/sipws/sipws/transport.Test") {
+			count++
+		}
+	}
+	return count
 }
