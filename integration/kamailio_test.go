@@ -393,11 +393,32 @@ func testServerPing(t *testing.T, k *peers, b backend, scheme string) {
 	// flow sees a Ping about every 2-3 s; an unanswered Ping is followed by
 	// no other, and Kamailio drops the flow, which it then reports to the
 	// client only on its next write (measured: after 5 s idle).
-	const (
-		keepaliveTimeout = time.Second
-		pings            = 2
-	)
+	const keepaliveTimeout = time.Second
 	k.up(t, 3, fmt.Sprintf("WS_KEEPALIVE_TIMEOUT=%d", int(keepaliveTimeout/time.Second)))
+	// Kamailio 5.6 sets its "awaiting pong" flag only after its Ping's send
+	// returns, in its timer process; a Pong that its TCP worker handles
+	// before that (a client on 127.0.0.1 answers in about 100 µs, and a
+	// loaded machine can delay the timer process that long) clears nothing,
+	// and Kamailio drops the flow at its next check although every Ping was
+	// answered. That is Kamailio's race, not the client's: when it happens,
+	// with every Ping answered within 50 ms, the case runs once more.
+	for attempt := 1; ; attempt++ {
+		dropped, answered := serverPingAttempt(t, k, b, scheme, keepaliveTimeout)
+		if !dropped {
+			return
+		}
+		if !answered || attempt == 2 {
+			t.Fatalf("Kamailio dropped the idle flow (attempt %d; every Ping answered within 50 ms: %v)", attempt, answered)
+		}
+		t.Logf("attempt %d: Kamailio dropped the flow although every Ping was answered within 50 ms (its keepalive flag race); once more", attempt)
+	}
+}
+
+// serverPingAttempt runs one idle flow against instance 3 and reports
+// whether Kamailio dropped it, and whether every Ping it sent was answered
+// with a Pong within 50 ms. It fails t on anything else.
+func serverPingAttempt(t *testing.T, k *peers, b backend, scheme string, keepaliveTimeout time.Duration) (dropped, answered bool) {
+	const pings = 2
 	tap := newWireTap()
 	alice := newUAOver(t, b, "alice", scheme, k.config(t, scheme, k.server(t, 3, scheme, 0)), tap.dial)
 	start := time.Now()
@@ -409,20 +430,28 @@ func testServerPing(t *testing.T, k *peers, b backend, scheme string) {
 	deadline := time.Now().Add(pings*3*keepaliveTimeout + slack)
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
-	for tap.count(opPing) < pings && time.Now().Before(deadline) {
+	for tap.count(opPing) < pings && time.Now().Before(deadline) && len(alice.eventsSnapshot()) == 1 {
 		<-tick.C
 	}
 	idle := time.Since(start)
-	t.Logf("alice: %d WebSocket Pings from Kamailio in %v idle", tap.count(opPing), idle.Round(time.Millisecond))
+	answered, slowest := tap.answeredWithin(50 * time.Millisecond)
+	t.Logf("alice: %d WebSocket Pings from Kamailio in %v idle, %d Pongs, slowest answer %v",
+		tap.count(opPing), idle.Round(time.Millisecond), tap.pongsWritten(), slowest)
+	if ev := alice.eventsSnapshot(); len(ev) != 1 || alice.tr.Status() != transport.StatusOpen {
+		t.Logf("status %v, events %v; want OPEN since the first connect", alice.tr.Status(), ev)
+		alice.tr.Disconnect(context.Background())
+		return true, answered
+	}
 	if got := tap.count(opPing); got < pings {
 		t.Errorf("%d Pings from Kamailio in %v, want %d: a second Ping comes only when the first was answered",
 			got, idle.Round(time.Millisecond), pings)
 	}
-	if ev := alice.eventsSnapshot(); len(ev) != 1 || alice.tr.Status() != transport.StatusOpen {
-		t.Fatalf("status %v, events %v; want OPEN since the first connect", alice.tr.Status(), ev)
+	if !answered {
+		t.Errorf("a Ping from Kamailio was not answered with a Pong within 50 ms")
 	}
 	// Kamailio still serves the flow.
 	alice.transact(t, alice.sip.Options(), 200)
+	return false, answered
 }
 
 func testRestart(t *testing.T, k *peers, b backend, scheme string) {

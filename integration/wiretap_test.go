@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"net"
 	"sync"
+	"time"
 )
 
 // wireTap counts the WebSocket frames a server sends, by opcode, as they
@@ -14,11 +15,14 @@ import (
 type wireTap struct {
 	mu     sync.Mutex
 	frames map[byte]int // opcode -> frames seen, over every connection
+	pings  []time.Time  // when each server Ping was read
+	pongs  []time.Time  // when each client Pong was written
 }
 
 // opcodes of RFC 6455 §5.2 that the tests look for.
 const (
 	opPing = 0x9
+	opPong = 0xA
 )
 
 func newWireTap() *wireTap { return &wireTap{frames: map[byte]int{}} }
@@ -30,6 +34,28 @@ func (w *wireTap) dial(ctx context.Context, network, addr string) (net.Conn, err
 		return nil, err
 	}
 	return &tappedConn{Conn: c, tap: w}, nil
+}
+
+// answeredWithin reports whether every server Ping seen so far was followed
+// by a client Pong within d, and the slowest answer.
+func (w *wireTap) answeredWithin(d time.Duration) (bool, time.Duration) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var slowest time.Duration
+	for i, at := range w.pings {
+		if i >= len(w.pongs) || w.pongs[i].Sub(at) > d {
+			return false, slowest
+		}
+		slowest = max(slowest, w.pongs[i].Sub(at))
+	}
+	return true, slowest
+}
+
+// pongsWritten returns the Pongs the client wrote.
+func (w *wireTap) pongsWritten() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.pongs)
 }
 
 // count returns the frames seen with opcode op.
@@ -50,6 +76,18 @@ type tappedConn struct {
 	inFrames  bool
 	header    []byte // the current frame's header so far
 	skip      uint64 // payload bytes of the current frame still to come
+}
+
+// Write records the client's Pongs: a backend writes each frame in one
+// write, and the upgrade request, written first, starts with "GET".
+func (c *tappedConn) Write(p []byte) (int, error) {
+	n, err := c.Conn.Write(p)
+	if err == nil && len(p) >= 2 && p[0]&0x0f == opPong && p[0]&0x80 != 0 {
+		c.tap.mu.Lock()
+		c.tap.pongs = append(c.tap.pongs, time.Now())
+		c.tap.mu.Unlock()
+	}
+	return n, err
 }
 
 func (c *tappedConn) Read(p []byte) (int, error) {
@@ -82,6 +120,9 @@ func (c *tappedConn) feed(b []byte) {
 				c.skip = framePayloadLen(c.header)
 				c.tap.mu.Lock()
 				c.tap.frames[c.header[0]&0x0f]++
+				if c.header[0]&0x0f == opPing {
+					c.tap.pings = append(c.tap.pings, time.Now())
+				}
 				c.tap.mu.Unlock()
 				c.header = c.header[:0]
 			}
