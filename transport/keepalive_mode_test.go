@@ -221,25 +221,35 @@ func TestOptionsKeepaliveViaHost(t *testing.T) {
 	})
 }
 
+// wsPingFlow connects a transport in ws-ping mode (5 s interval, 2 s pong
+// timeout) to a server that reads and drops every message and answers the
+// transport's Pings only when answerPings is set. It runs in a synctest
+// bubble.
+func wsPingFlow(t *testing.T, answerPings bool) (*setup, *dialertest.Listener) {
+	t.Helper()
+	ss := servers(t, "ws://a")
+	s := newSetup(t, Config{Servers: ss, KeepAliveMode: keepalive.WebSocketPing, KeepAliveInterval: 5 * time.Second,
+		KeepAlivePongTimeout: 2 * time.Second})
+	l := s.net.Listen(ss[0].URI, func(c *dialertest.ServerConn) {
+		for {
+			if _, err := c.ReadMessage(); err != nil {
+				return
+			}
+		}
+	})
+	l.SetAnswerPings(answerPings)
+	if err := s.b.Connect(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return s, l
+}
+
 // TestWebSocketPingWrongPayload: only the Pong echoing the latest ping's
 // payload is a pong; a Pong with another payload leaves the ping
 // unanswered, and the pong timeout cuts the flow.
 func TestWebSocketPingWrongPayload(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		ss := servers(t, "ws://a")
-		s := newSetup(t, Config{Servers: ss, KeepAliveMode: keepalive.WebSocketPing, KeepAliveInterval: 5 * time.Second,
-			KeepAlivePongTimeout: 2 * time.Second})
-		l := s.net.Listen(ss[0].URI, func(c *dialertest.ServerConn) {
-			for {
-				if _, err := c.ReadMessage(); err != nil {
-					return
-				}
-			}
-		})
-		l.SetAnswerPings(false)
-		if err := s.b.Connect(context.Background()); err != nil {
-			t.Fatal(err)
-		}
+		s, l := wsPingFlow(t, false)
 		srv := l.Conns()[0]
 		for range 60 { // until the first ping, then a wrong pong
 			time.Sleep(100 * time.Millisecond)
@@ -316,19 +326,7 @@ func TestOptionsKeepaliveAnyFinal(t *testing.T) {
 // pings, each answered, count as no pong.
 func TestWebSocketPingServerPings(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		ss := servers(t, "ws://a")
-		s := newSetup(t, Config{Servers: ss, KeepAliveMode: keepalive.WebSocketPing, KeepAliveInterval: 5 * time.Second,
-			KeepAlivePongTimeout: 2 * time.Second})
-		l := s.net.Listen(ss[0].URI, func(c *dialertest.ServerConn) {
-			for {
-				if _, err := c.ReadMessage(); err != nil {
-					return
-				}
-			}
-		})
-		if err := s.b.Connect(context.Background()); err != nil {
-			t.Fatal(err)
-		}
+		s, l := wsPingFlow(t, true)
 		srv := l.Conns()[0]
 		const serverPings = 20
 		for i := range serverPings { // one a second, between the transport's own
