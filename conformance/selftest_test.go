@@ -168,7 +168,7 @@ var checksLeaks = map[string]bool{
 // parallel (as many at once as -parallel allows), after the others.
 func TestSuiteCatchesFaults(t *testing.T) {
 	release := make(chan struct{})
-	t.Cleanup(func() { close(release) })
+	t.Cleanup(func() { close(release); stuckSockets.closeAll() })
 	for _, f := range faults(release) {
 		t.Run(f.name, func(t *testing.T) {
 			if !slices.ContainsFunc(append(slices.Clone(f.breaks), f.control), func(name string) bool { return checksLeaks[name] }) {
