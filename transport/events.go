@@ -23,8 +23,11 @@ type Events struct {
 	Connected func(s selector.Server)
 
 	// Disconnected is called when the connection to s ends: err is nil
-	// after Disconnect, otherwise the cause (a *dialer.CloseError,
-	// ErrPongTimeout...).
+	// after Disconnect, otherwise the cause, whatever ended the
+	// connection first (a *dialer.CloseError, ErrPongTimeout, a write's
+	// error...). A write that failed only because the backend had closed
+	// the socket after its read side saw the end is not the cause: the
+	// read side's error is.
 	Disconnected func(s selector.Server, err error)
 
 	// Message is called for each received SIP message that passed the

@@ -117,6 +117,6 @@ func (s *session) write(ctx context.Context, p []byte) error {
 	if s.closed.Load() {
 		return fmt.Errorf("%w: %w", ErrNotConnected, err)
 	}
-	s.fail(1011, "write failed", fmt.Errorf("%w: %w", errWriteFailed, err))
+	s.writeFailed(err)
 	return fmt.Errorf("transport: send to %s: %w", s.server.URI, err)
 }

@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
+	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -13,6 +16,7 @@ import (
 	"github.com/sipws/sipws/dialer"
 	"github.com/sipws/sipws/dialer/dialertest"
 	"github.com/sipws/sipws/selector"
+	"github.com/sipws/sipws/sipmsg"
 )
 
 // TestSend covers the Send contract in virtual time.
@@ -117,43 +121,51 @@ func TestSend(t *testing.T) {
 	})
 }
 
-// cancelInWrite's connection ends a context in the middle of each write,
-// after the frame went out whole, as a timer that fires just as the write
-// completes would.
-type cancelInWrite struct {
-	d      dialer.Dialer
-	cancel atomic.Pointer[context.CancelFunc]
+// hookedWrites wraps a dialer: every write of its connections goes through
+// write, which gets the wrapped connection.
+type hookedWrites struct {
+	d     dialer.Dialer
+	write func(c dialer.Conn, p []byte) error
 }
 
-func (c *cancelInWrite) Dial(ctx context.Context, url string, o dialer.Options) (dialer.Conn, error) {
-	conn, err := c.d.Dial(ctx, url, o)
+func (h *hookedWrites) Dial(ctx context.Context, url string, o dialer.Options) (dialer.Conn, error) {
+	conn, err := h.d.Dial(ctx, url, o)
 	if err != nil {
 		return nil, err
 	}
-	return &cancelInWriteConn{Conn: conn, c: c}, nil
+	return &hookedWritesConn{Conn: conn, h: h}, nil
 }
 
-type cancelInWriteConn struct {
+type hookedWritesConn struct {
 	dialer.Conn
-	c *cancelInWrite
+	h *hookedWrites
 }
 
-func (w *cancelInWriteConn) WriteMessage(p []byte) error {
-	err := w.Conn.WriteMessage(p)
-	if f := w.c.cancel.Load(); f != nil {
-		(*f)()
-		time.Sleep(time.Millisecond) // the context's AfterFunc runs first
-	}
-	return err
+func (w *hookedWritesConn) WriteMessage(p []byte) error { return w.h.write(w.Conn, p) }
+
+// withWrites returns a newSetupWith wrapper whose connections write
+// through write.
+func withWrites(write func(c dialer.Conn, p []byte) error) func(dialer.Dialer) dialer.Dialer {
+	return func(d dialer.Dialer) dialer.Dialer { return &hookedWrites{d: d, write: write} }
 }
 
 // TestSendContextEndsAsWriteCompletes: a Send whose frame went out whole
 // returns nil, even when its context ended while the write was finishing.
 func TestSendContextEndsAsWriteCompletes(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		ciw := &cancelInWrite{}
+		// Each write ends the context in its middle, after the frame went
+		// out whole, as a timer that fires just as the write completes
+		// would.
+		var cancelIt atomic.Pointer[context.CancelFunc]
 		ss := servers(t, "ws://a")
-		s := newSetupWith(t, Config{Servers: ss}, func(d dialer.Dialer) dialer.Dialer { ciw.d = d; return ciw })
+		s := newSetupWith(t, Config{Servers: ss}, withWrites(func(c dialer.Conn, p []byte) error {
+			err := c.WriteMessage(p)
+			if f := cancelIt.Load(); f != nil {
+				(*f)()
+				time.Sleep(time.Millisecond) // the context's AfterFunc runs first
+			}
+			return err
+		}))
 		got := make(chan string, 4)
 		s.net.Listen(ss[0].URI, sipServer(false, got))
 		if err := s.b.Connect(context.Background()); err != nil {
@@ -161,7 +173,7 @@ func TestSendContextEndsAsWriteCompletes(t *testing.T) {
 		}
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
-		ciw.cancel.Store(&cancel)
+		cancelIt.Store(&cancel)
 		msg := strings.Replace(options, "OPTIONS ", "MESSAGE ", 1)
 		if err := s.b.Send(ctx, []byte(msg)); err != nil {
 			t.Errorf("Send = %v, want nil: the frame was written whole", err)
@@ -214,5 +226,94 @@ func TestSendTooLarge(t *testing.T) {
 		if st := s.b.Status(); st != StatusOpen || s.b.Stats().Dials != 1 {
 			t.Errorf("status %v after %d dials, want OPEN after 1", st, s.b.Stats().Dials)
 		}
+	})
+}
+
+// causes records the errors Disconnected reports, in order.
+type causes struct {
+	mu   sync.Mutex
+	errs []error
+}
+
+func (c *causes) events() Events {
+	return Events{Disconnected: func(_ selector.Server, err error) {
+		c.mu.Lock()
+		c.errs = append(c.errs, err)
+		c.mu.Unlock()
+	}}
+}
+
+func (c *causes) first(t *testing.T) error {
+	t.Helper()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.errs) == 0 {
+		t.Fatal("no Disconnected")
+	}
+	return c.errs[0]
+}
+
+// TestWriteFailureCause: the cause Disconnected reports for a connection a
+// write failed on is what ended the connection first.
+func TestWriteFailureCause(t *testing.T) {
+	t.Run("the server's close, when the write failed on the socket the backend closed", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			s, srv := connected(t, Config{})
+			var got causes
+			ev := got.events()
+			sendErr := make(chan error, 1)
+			// The read loop holds the server's close back while Message
+			// runs: the write there fails on the closed connection before
+			// the read loop has seen the close frame.
+			serverClosed := make(chan struct{})
+			ev.Message = func(*sipmsg.Message) {
+				<-serverClosed
+				sendErr <- s.b.Send(context.Background(), []byte(options))
+			}
+			s.b.SetEvents(ev)
+			srv.WriteMessage([]byte(response(200, "c1", "SIP/2.0/WS x.invalid;branch=z9hG4bK1")))
+			srv.Close(4000, "bye")
+			close(serverClosed)
+			synctest.Wait()
+			if err := <-sendErr; !errors.Is(err, net.ErrClosed) {
+				t.Fatalf("Send = %v, want the backend's error wrapping net.ErrClosed", err)
+			}
+			err := got.first(t)
+			if ce, ok := errors.AsType[*dialer.CloseError](err); !ok || ce.Code != 4000 || ce.Reason != "bye" {
+				t.Errorf("Disconnected %v, want the server's close 4000 \"bye\"", err)
+			}
+			if errors.Is(err, errWriteFailed) {
+				t.Errorf("Disconnected %v names the write that lost the race", err)
+			}
+		})
+	})
+	t.Run("the write's error, when the write failed by itself", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			// Once armed, every write fails with a reset and leaves the
+			// socket open, as a reset seen by the write side only would.
+			var armed atomic.Bool
+			reset := fmt.Errorf("write: %w", syscall.ECONNRESET)
+			ss := servers(t, "ws://a")
+			s := newSetupWith(t, Config{Servers: ss}, withWrites(func(c dialer.Conn, p []byte) error {
+				if armed.Load() {
+					return reset
+				}
+				return c.WriteMessage(p)
+			}))
+			var got causes
+			s.b.SetEvents(got.events())
+			s.net.Listen(ss[0].URI, func(c *dialertest.ServerConn) { <-c.ClientClosed() })
+			if err := s.b.Connect(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			armed.Store(true)
+			if err := s.b.Send(context.Background(), []byte(options)); !errors.Is(err, syscall.ECONNRESET) {
+				t.Fatalf("Send = %v, want the write's ECONNRESET", err)
+			}
+			synctest.Wait()
+			if err := got.first(t); !errors.Is(err, errWriteFailed) || !errors.Is(err, syscall.ECONNRESET) {
+				t.Errorf("Disconnected %v, want the write failure, wrapping ECONNRESET", err)
+			}
+		})
 	})
 }

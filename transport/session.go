@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -227,9 +228,24 @@ func (s *session) locked(f func() error) error {
 	err := f()
 	<-s.sem
 	if err != nil && !s.closed.Load() {
-		s.fail(dialer.CloseInternalError, "write failed", fmt.Errorf("%w: %w", errWriteFailed, err))
+		s.writeFailed(err)
 	}
 	return err
+}
+
+// writeFailed ends the connection after a failed write, with the write's
+// error as the cause. An error wrapping net.ErrClosed while the transport
+// had not closed the connection is the exception: the backend closed it
+// (net.ErrClosed means a closed connection, conformance's
+// Conn/ClosedErrorsWrapNetErrClosed) because its read side saw the end
+// first, a server's close frame or a reset, and the write lost the race.
+// The read loop, ending by itself, reports that cause; closing here would
+// only race it.
+func (s *session) writeFailed(err error) {
+	if errors.Is(err, net.ErrClosed) {
+		return
+	}
+	s.fail(dialer.CloseInternalError, "write failed", fmt.Errorf("%w: %w", errWriteFailed, err))
 }
 
 // sendKeepalive writes a ping or a pong for the keepalive schedule.
