@@ -224,14 +224,16 @@ func testKeepalive(t *testing.T, k *peers, b backend, scheme string) {
 	// Real time on purpose: the pongs come from Kamailio. There is no
 	// keepalive event, so poll the counters, bounded: the pings are due
 	// by pongs x interval, and a missing pong closes the flow within
-	// pongTimeout of its ping.
+	// pongTimeout of its ping. Both counters are waited for: a pong can
+	// be counted before its ping (Stats), so In reaching pongs first is
+	// no sign that Out has.
 	deadline := time.Now().Add(pongs*interval + pongTimeout + slack)
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	var st transport.Stats
 	for {
 		st = alice.tr.Stats()
-		if st.KeepalivesIn >= pongs || alice.tr.Status() != transport.StatusOpen || time.Now().After(deadline) {
+		if st.KeepalivesIn >= pongs && st.KeepalivesOut >= pongs || alice.tr.Status() != transport.StatusOpen || time.Now().After(deadline) {
 			break
 		}
 		<-tick.C

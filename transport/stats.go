@@ -5,7 +5,11 @@ import (
 	"time"
 )
 
-// Stats is a snapshot of a transport's counters since NewBase.
+// Stats is a snapshot of a transport's counters since NewBase. Each
+// counter is read on its own, and counts an event once it has completed:
+// a message or a ping is counted out once its write has returned, so the
+// answer to it can be counted in first (KeepalivesIn one above
+// KeepalivesOut, for a moment).
 type Stats struct {
 	MessagesIn, MessagesOut uint64        // messages received that are not keepalive traffic (before checks), and SIP messages sent
 	BytesIn, BytesOut       uint64        // their bytes
