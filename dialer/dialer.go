@@ -122,6 +122,11 @@ type Conn interface {
 	// than Options.MaxSendSize is refused with an error wrapping
 	// ErrSendTooLarge (Options.CheckSend) before anything is written,
 	// and the connection stays usable. After Close it returns an error.
+	// transport.Base reads an error wrapping net.ErrClosed, from a write
+	// when it had not called Close, as "the backend has closed the
+	// connection": it leaves the cause to ReadMessage's error and does
+	// not call Close for it (Conn/ClosedErrorsWrapNetErrClosed). Any
+	// other write error is the cause, and the Base calls Close.
 	//
 	// It must not modify p, not even for a moment: client masking
 	// (RFC 6455 §5.3, a fresh random key per frame) happens in another
